@@ -1,0 +1,73 @@
+"""Plunge: the website of one sponsored charity event."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Build the app. `config` names a config class (development, test, production) or
+    is a dict of overrides on top of the one named by PLUNGE_ENV (default development)."""
+    from config import CONFIGS
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    name = config if isinstance(config, str) else os.environ.get("PLUNGE_ENV", "development")
+    config_class = CONFIGS[name]
+    if hasattr(config_class, "check"):
+        config_class.check()
+    app.config.from_object(config_class)
+    if isinstance(config, dict):
+        app.config.update(config)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from app import web
+
+    web.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import database
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        database.tune_engine(db.engine)
+
+    from app.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.events.views import bp as events_bp
+
+    app.register_blueprint(events_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.events.cli import demo_cli, event_cli
+
+    app.cli.add_command(event_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,200 @@
+"""The event: its settings, its live progress, its leaderboard and its recent donations."""
+
+from dataclasses import dataclass
+from sqlalchemy import String, cast, literal, select
+
+from app import totals
+from app.extensions import db
+from app.models import (
+    EVENT_ID,
+    EVENT_SCOPE,
+    Donation,
+    DisputeStatus,
+    DonationStatus,
+    Event,
+    SponsorPage,
+    Totals,
+    User,
+    utcnow,
+)
+
+EDITABLE_FIELDS = (
+    "name",
+    "starts_at",
+    "venue",
+    "description",
+    "where_money_goes",
+    "above_target_text",
+    "contact_email",
+    "target_pence",
+    "charity_name",
+    "charity_number",
+    "charity_is_scottish",
+    "closes_at",
+    "donations_open",
+)
+
+
+def get_event() -> Event | None:
+    """The event this install serves, or None before an organiser has configured it."""
+    return db.session.get(Event, EVENT_ID)
+
+
+def configure_event(**settings) -> Event:
+    """Create the event, or change the given settings of the existing one."""
+    event = get_event()
+    unknown = set(settings) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not event settings: {', '.join(sorted(unknown))}")
+    if event is None:
+        event = Event(id=EVENT_ID, **settings)
+        db.session.add(event)
+        totals.ensure_scope(EVENT_SCOPE)
+    else:
+        for name, value in settings.items():
+            setattr(event, name, value)
+        # The bar shows the target and stops polling at the close time: make browsers refetch.
+        totals.touch(EVENT_SCOPE)
+    db.session.commit()
+    return event
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the live progress bar shows for one scope."""
+
+    scope: str
+    raised_pence: int
+    gift_aid_pence: int
+    supporters: int
+    target_pence: int
+    version: int
+    closed: bool
+    gift_aid_fills_target: bool = False
+
+    @property
+    def counted_pence(self) -> int:
+        """What fills the bar: raised, plus Gift Aid where the event says so."""
+        return self.raised_pence + (self.gift_aid_pence if self.gift_aid_fills_target else 0)
+
+    @property
+    def percent(self) -> int:
+        """Whole per cent of the target reached; may pass 100."""
+        return self.counted_pence * 100 // self.target_pence if self.target_pence > 0 else 0
+
+    @property
+    def bar_percent(self) -> int:
+        """How full to draw the bar (it cannot overflow its track)."""
+        return min(self.percent, 100)
+
+    @property
+    def etag(self) -> str:
+        """Changes whenever anything the partial shows changes."""
+        return f"{self.scope}-{self.version}{'-closed' if self.closed else ''}"
+
+
+_PROGRESS_COLUMNS = (
+    Totals.raised_pence,
+    Totals.gift_aid_eligible_pence,
+    Totals.supporters,
+    Totals.version,
+    Event.closes_at,
+    Event.gift_aid_fills_target,
+)
+
+
+def event_progress() -> Progress | None:
+    """The event's progress in one primary-key read, however many donations there are."""
+    row = db.session.execute(
+        select(*_PROGRESS_COLUMNS, Event.target_pence)
+        .join_from(Totals, Event, Event.id == EVENT_ID)
+        .where(Totals.scope == EVENT_SCOPE)
+    ).first()
+    return _progress(EVENT_SCOPE, row)
+
+
+def page_progress(page_id: int) -> Progress | None:
+    """A sponsor page's progress toward its own target, in one primary-key read."""
+    scope = f"page:{page_id}"
+    row = db.session.execute(
+        select(*_PROGRESS_COLUMNS, SponsorPage.target_pence)
+        .join_from(Totals, Event, Event.id == EVENT_ID)
+        .join(SponsorPage, SponsorPage.id == page_id)
+        .where(Totals.scope == scope)
+    ).first()
+    return _progress(scope, row)
+
+
+def _progress(scope: str, row) -> Progress | None:
+    if row is None:
+        return None
+    raised, eligible, supporters, version, closes_at, fills, target = row
+    return Progress(
+        scope=scope,
+        raised_pence=raised,
+        gift_aid_pence=eligible // 4,
+        supporters=supporters,
+        target_pence=target,
+        version=version,
+        closed=closes_at is not None and utcnow() >= closes_at,
+        gift_aid_fills_target=fills,
+    )
+
+
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    """One participant's line on the event page's leaderboard."""
+
+    name: str
+    slug: str
+    title: str
+    raised_pence: int
+    target_pence: int
+
+
+def leaderboard(limit: int = 10) -> list[LeaderboardEntry]:
+    """Published sponsor pages, most raised first."""
+    rows = db.session.execute(
+        select(User.name, SponsorPage.slug, SponsorPage.title, Totals.raised_pence,
+               SponsorPage.target_pence)
+        .join(SponsorPage, SponsorPage.participant_id == User.id)
+        .join(Totals, Totals.scope == page_scope_expression())
+        .where(public_pages_clause())
+        .order_by(Totals.raised_pence.desc(), User.name)
+        .limit(limit)
+    ).all()
+    return [LeaderboardEntry(*row) for row in rows]
+
+
+def page_scope_expression():
+    """SQL for a sponsor page's totals key, 'page:<id>', for joins."""
+    return literal("page:") + cast(SponsorPage.id, String)
+
+
+def public_pages_clause():
+    """SQL condition for sponsor pages anyone may see."""
+    return (
+        (SponsorPage.status == "published")
+        & SponsorPage.approved_at.is_not(None)
+        & SponsorPage.hidden_at.is_(None)
+    )
+
+
+def recent_donations(limit: int = 10, sponsor_page_id: int | None = None) -> list[Donation]:
+    """The latest donations that count, newest first, for a scope's public list."""
+    query = select(Donation).where(counted_clause())
+    if sponsor_page_id is not None:
+        query = query.where(Donation.sponsor_page_id == sponsor_page_id)
+    query = query.order_by(Donation.paid_at.desc(), Donation.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def counted_clause():
+    """SQL condition for donations that count in the totals (mirrors `Donation.contribution`)."""
+    return (
+        (Donation.status == DonationStatus.PAID)
+        & (Donation.refunded_pence < Donation.amount_pence)
+        & Donation.dispute_status.not_in([DisputeStatus.OPEN, DisputeStatus.LOST])
+    )
+
+

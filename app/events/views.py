@@ -1,0 +1,34 @@
+"""The event page and its live progress partial."""
+
+from flask import Blueprint, abort, render_template
+
+from app.events import service
+from app.extensions import limiter
+from app.progress import progress_response
+
+bp = Blueprint("events", __name__)
+
+
+@bp.get("/")
+def show_event():
+    """The event page: what, when, where, why, and how far toward the target."""
+    event = service.get_event()
+    if event is None:
+        return render_template("events/not_configured.html"), 503
+    return render_template(
+        "events/show.html",
+        event=event,
+        progress=service.event_progress(),
+        leaderboard=service.leaderboard(),
+        recent=service.recent_donations(),
+    )
+
+
+@bp.get("/progress")
+@limiter.exempt
+def show_progress():
+    """The event's progress bar alone, polled by htmx every few seconds."""
+    progress = service.event_progress()
+    if progress is None:
+        abort(404)
+    return progress_response(progress, "events/_progress.html")

@@ -1,0 +1,31 @@
+"""The data model, split by domain; import models from here."""
+
+from app.models.donations import (
+    Contribution,
+    DisputeStatus,
+    Donation,
+    DonationSource,
+    DonationStatus,
+)
+from app.models.event import EVENT_ID, Event
+from app.models.people import Role, User
+from app.models.sponsor_pages import PageStatus, SponsorPage
+from app.models.totals import EVENT_SCOPE, Totals
+from app.models.types import utcnow
+
+__all__ = [
+    "EVENT_ID",
+    "EVENT_SCOPE",
+    "Contribution",
+    "DisputeStatus",
+    "Donation",
+    "DonationSource",
+    "DonationStatus",
+    "Event",
+    "PageStatus",
+    "Role",
+    "SponsorPage",
+    "Totals",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,171 @@
+"""Donations, online by card or offline in cash and cheques, and what each adds to the totals."""
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+def _enum(cls):
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class DonationStatus(enum.StrEnum):
+    """Where a donation is in its life. Only ever moves forward (see `Donation.advance`)."""
+
+    PENDING = "pending"  # created, donor sent to Checkout / offline cash awaiting confirmation
+    PROCESSING = "processing"  # Checkout complete, bank debit still settling
+    PAID = "paid"  # money received (online) or confirmed by an organiser (offline)
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+# A status may move to any status of a higher rank, never back.
+_RANK = {
+    DonationStatus.PENDING: 0,
+    DonationStatus.PROCESSING: 1,
+    DonationStatus.PAID: 2,
+    DonationStatus.FAILED: 2,
+    DonationStatus.EXPIRED: 2,
+}
+
+
+class DonationSource(enum.StrEnum):
+    """How the money came in."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class DisputeStatus(enum.StrEnum):
+    """A card dispute (chargeback): money is held while open and gone if lost."""
+
+    NONE = "none"
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one donation adds to a totals row; the difference of two is applied atomically."""
+
+    raised_pence: int = 0
+    online_pence: int = 0
+    offline_pence: int = 0
+    gift_aid_eligible_pence: int = 0
+    fees_covered_pence: int = 0
+    refunded_pence: int = 0
+    disputed_pence: int = 0
+    supporters: int = 0
+
+    def __sub__(self, other: "Contribution") -> "Contribution":
+        return Contribution(
+            **{f: getattr(self, f) - getattr(other, f) for f in self.__dataclass_fields__}
+        )
+
+
+class Donation(db.Model):
+    """One gift to a sponsor page, or to the event itself when `sponsor_page_id` is empty."""
+
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        CheckConstraint("fee_cover_pence >= 0", name="fee_cover_not_negative"),
+        CheckConstraint("refunded_pence >= 0", name="refund_not_negative"),
+        # The recent-donations lists and per-page donor lists read newest-first by these.
+        Index("ix_donations_status_paid_at", "status", "paid_at"),
+        Index("ix_donations_page_status_paid_at", "sponsor_page_id", "status", "paid_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sponsor_page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sponsor_pages.id"), nullable=True
+    )
+    source: Mapped[DonationSource] = mapped_column(_enum(DonationSource))
+    status: Mapped[DonationStatus] = mapped_column(
+        _enum(DonationStatus), default=DonationStatus.PENDING
+    )
+    amount_pence: Mapped[int]
+    fee_cover_pence: Mapped[int] = mapped_column(default=0)
+    refunded_pence: Mapped[int] = mapped_column(default=0)
+    dispute_status: Mapped[DisputeStatus] = mapped_column(
+        _enum(DisputeStatus), default=DisputeStatus.NONE
+    )
+
+    donor_name: Mapped[str] = mapped_column(String(100), default="")
+    donor_email: Mapped[str] = mapped_column(String(254), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    message_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    hide_amount: Mapped[bool] = mapped_column(default=False)
+
+    # Gift Aid declaration, as the donor gave it, with the wording version they saw.
+    gift_aid: Mapped[bool] = mapped_column(default=False)
+    gift_aid_declaration_version: Mapped[str] = mapped_column(String(20), default="")
+    gift_aid_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    gift_aid_title: Mapped[str] = mapped_column(String(4), default="")
+    gift_aid_first_name: Mapped[str] = mapped_column(String(35), default="")
+    gift_aid_last_name: Mapped[str] = mapped_column(String(35), default="")
+    gift_aid_house: Mapped[str] = mapped_column(String(100), default="")
+    gift_aid_postcode: Mapped[str] = mapped_column(String(8), default="")
+
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    # Offline money: who recorded it and which organiser confirmed it.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    sponsor_page: Mapped["SponsorPage | None"] = relationship()  # noqa: F821
+
+    @property
+    def net_pence(self) -> int:
+        """The gift still held after refunds (a refund comes off the gift before the fee cover)."""
+        return max(0, self.amount_pence - self.refunded_pence)
+
+    @property
+    def public_name(self) -> str:
+        """The name shown to the public."""
+        return "Anonymous" if self.anonymous or not self.donor_name else self.donor_name
+
+    def contribution(self) -> Contribution:
+        """What this donation adds to the totals in its present state."""
+        if self.status != DonationStatus.PAID:
+            return Contribution()
+        refunded = Contribution(refunded_pence=self.refunded_pence)
+        if self.dispute_status in (DisputeStatus.OPEN, DisputeStatus.LOST):
+            held = self.net_pence if self.dispute_status == DisputeStatus.OPEN else 0
+            return Contribution(refunded_pence=self.refunded_pence, disputed_pence=held)
+        net = self.net_pence
+        if net == 0:
+            return refunded
+        online = self.source == DonationSource.ONLINE
+        return Contribution(
+            raised_pence=net,
+            online_pence=net if online else 0,
+            offline_pence=0 if online else net,
+            gift_aid_eligible_pence=net if self.gift_aid else 0,
+            fees_covered_pence=self.fee_cover_pence,
+            refunded_pence=self.refunded_pence,
+            supporters=1,
+        )
+
+    def can_move_to(self, status: DonationStatus) -> bool:
+        """True when `status` is later in a donation's life than where it is now."""
+        return _RANK[status] > _RANK[self.status]
+
+    @property
+    def counted_at(self) -> datetime:
+        """When the donation counted (paid), for lists; falls back to when it was made."""
+        return self.paid_at or self.created_at
+
+

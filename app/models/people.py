@@ -1,0 +1,44 @@
+"""People who log in: participants, organisers and instructors."""
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """What someone may do. Organisers see money and health data; instructors see neither."""
+
+    PARTICIPANT = "participant"
+    ORGANISER = "organiser"
+    INSTRUCTOR = "instructor"
+
+
+class User(UserMixin, db.Model):
+    """An account. Every participant has one; so does every organiser."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.PARTICIPANT,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sponsor_page: Mapped["SponsorPage | None"] = relationship(  # noqa: F821
+        back_populates="participant", uselist=False
+    )
+
+    @property
+    def is_organiser(self) -> bool:
+        """True for organisers, who see money, health data and every page."""
+        return self.role == Role.ORGANISER

@@ -1,0 +1,57 @@
+"""A participant's sponsor page."""
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class PageStatus(enum.StrEnum):
+    """Draft pages are seen only by their participant and organisers."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+class SponsorPage(db.Model):
+    """Story, photo and personal target that friends donate to, at /p/<slug>."""
+
+    __tablename__ = "sponsor_pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    story: Mapped[str] = mapped_column(Text, default="")
+    photo_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    target_pence: Mapped[int] = mapped_column(default=25_000)
+    status: Mapped[PageStatus] = mapped_column(
+        Enum(PageStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=PageStatus.DRAFT,
+    )
+    # Set on publishing, unless the event makes new pages wait for an organiser's approval.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    participant: Mapped["User"] = relationship(back_populates="sponsor_page")  # noqa: F821
+
+    @property
+    def is_public(self) -> bool:
+        """Published, not hidden by an organiser, and approved where approval is required."""
+        return (
+            self.status == PageStatus.PUBLISHED
+            and self.approved_at is not None
+            and self.hidden_at is None
+        )
+
+    @property
+    def totals_scope(self) -> str:
+        """The key of this page's row in the totals table."""
+        return f"page:{self.id}"

@@ -1,0 +1,65 @@
+"""Keeping the totals exact: every change to a donation moves them by the difference it makes."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import EVENT_SCOPE, Contribution, Donation, Totals
+
+_COLUMNS = [f.name for f in fields(Contribution)]
+
+
+def scopes_of(donation: Donation) -> list[str]:
+    """The totals rows a donation counts towards: the event's, and its sponsor page's if any."""
+    if donation.sponsor_page_id is None:
+        return [EVENT_SCOPE]
+    return [EVENT_SCOPE, f"page:{donation.sponsor_page_id}"]
+
+
+def apply(delta: Contribution, scopes: list[str]) -> None:
+    """Add `delta` to each scope's row in one UPDATE each: atomic under concurrent writers,
+    because the database adds to the stored value rather than writing one we read earlier."""
+    changes = {name: getattr(Totals, name) + getattr(delta, name) for name in _COLUMNS}
+    if not any(getattr(delta, name) for name in _COLUMNS):
+        return
+    for scope in scopes:
+        db.session.execute(
+            update(Totals)
+            .where(Totals.scope == scope)
+            .values(**changes, version=Totals.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@contextmanager
+def tracking(donation: Donation) -> Iterator[Donation]:
+    """Change a donation inside this block and the totals follow, in the same transaction.
+
+    The caller must hold the donation's row lock (or have just created it), so that two
+    requests never both start from the same 'before'."""
+    before = donation.contribution() if donation.id is not None else Contribution()
+    yield donation
+    if donation.id is None:
+        db.session.add(donation)
+        db.session.flush()
+    apply(donation.contribution() - before, scopes_of(donation))
+
+
+def touch(scope: str) -> None:
+    """Mark a scope changed (its target or close time moved) so browsers fetch the new bar."""
+    db.session.execute(
+        update(Totals)
+        .where(Totals.scope == scope)
+        .values(version=Totals.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def ensure_scope(scope: str) -> None:
+    """Create a scope's totals row if it is not there yet."""
+    if db.session.get(Totals, scope) is None:
+        db.session.add(Totals(scope=scope))
+        db.session.flush()

@@ -1,0 +1,11 @@
+// Plunge's only script. The site works without it; htmx enhances.
+"use strict";
+
+// Live progress: tell the server which version is on screen, so it can answer
+// 304 Not Modified and nothing is swapped (and screen readers hear nothing new).
+document.addEventListener("htmx:configRequest", function (evt) {
+  var shown = evt.detail.elt.querySelector("[data-etag]");
+  if (shown) {
+    evt.detail.headers["If-None-Match"] = '"' + shown.getAttribute("data-etag") + '"';
+  }
+});
