@@ -91,7 +91,9 @@ class ProductionConfig(Config):
         """Refuse to start without the secrets production needs."""
         missing = [name for name in cls.REQUIRED if not os.environ.get(name)]
         if missing:
-            raise RuntimeError("Production needs these environment variables: " + ", ".join(missing))
+            raise RuntimeError(
+                "Production needs these environment variables: " + ", ".join(missing)
+            )
 
 
 CONFIGS = {

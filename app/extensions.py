@@ -13,7 +13,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
-    """Declarative base with constraint names Alembic can rely on, on SQLite and PostgreSQL alike."""
+    """Declarative base whose constraint names Alembic can rely on, on SQLite and PostgreSQL."""
 
     metadata = MetaData(
         naming_convention={

@@ -1,6 +1,9 @@
 """Money is integer pence, GBP only, shown as £1,234.56."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import Decimal
+
+_POUNDS = re.compile(r"(\d+)(?:\.(\d*))?")
 
 
 def format_pence(pence: int) -> str:
@@ -11,21 +14,19 @@ def format_pence(pence: int) -> str:
 
 
 def parse_pounds(text: str) -> int:
-    """Read '£1,234.56' or '1234.5' as pence; raise ValueError with a message a person can act on."""
+    """Read "£1,234.56" or "1234.5" as pence; raise ValueError with a message people can act on."""
     cleaned = (text or "").strip().replace("£", "").replace(",", "").strip()
-    if not cleaned:
+    match = _POUNDS.fullmatch(cleaned)
+    if match is None:
+        if cleaned.startswith("-"):
+            raise ValueError("Enter an amount of more than £0.")
         raise ValueError("Enter an amount in pounds, like 10 or 12.50.")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("Enter an amount in pounds, like 10 or 12.50.") from None
-    if not amount.is_finite():
-        raise ValueError("Enter an amount in pounds, like 10 or 12.50.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("Amounts can't have fractions of a penny.")
-    if amount.copy_abs() > Decimal(10) ** 9:
+    whole, fraction = match.group(1), match.group(2) or ""
+    if len(whole.lstrip("0")) > 9:
         raise ValueError("That amount is far too large.")
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if len(fraction.rstrip("0")) > 2:
+        raise ValueError("Amounts can't have fractions of a penny.")
+    return int(whole) * 100 + int((fraction + "00")[:2])
 
 
 def fee_to_cover(amount_pence: int, basis_points: int, fixed_pence: int) -> int:

@@ -73,8 +73,11 @@ def show_command():
         raise click.ClickException("No event yet: run `flask --app wsgi event configure`.")
     progress = service.event_progress()
     click.echo(f"{event.name}\n{format_datetime(event.starts_at)} at {event.venue}")
-    click.echo(f"Target {format_pence(event.target_pence)}; raised {format_pence(progress.raised_pence)}"
-               f" from {progress.supporters} supporters (+ {format_pence(progress.gift_aid_pence)} Gift Aid)")
+    raised, gift_aid = format_pence(progress.raised_pence), format_pence(progress.gift_aid_pence)
+    click.echo(
+        f"Target {format_pence(event.target_pence)}; raised {raised}"
+        f" from {progress.supporters} supporters (+ {gift_aid} Gift Aid)"
+    )
     click.echo(event.charity_statement)
 
 

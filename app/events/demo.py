@@ -34,15 +34,36 @@ PARTICIPANTS = [
 ]
 
 DONORS = [
-    "Mum and Dad", "Fiona", "Uncle Dougie", "The Thursday book group", "Sam K", "Gran",
-    "Lewis", "Hannah & Ben", "Mrs Patterson", "Kirsty", "Team at the Co-op", "Ali",
-    "Neil", "Ewan", "Catriona", "Flatmates", "Joanne", "Dr Okafor",
+    "Mum and Dad",
+    "Fiona",
+    "Uncle Dougie",
+    "The Thursday book group",
+    "Sam K",
+    "Gran",
+    "Lewis",
+    "Hannah & Ben",
+    "Mrs Patterson",
+    "Kirsty",
+    "Team at the Co-op",
+    "Ali",
+    "Neil",
+    "Ewan",
+    "Catriona",
+    "Flatmates",
+    "Joanne",
+    "Dr Okafor",
 ]
 
 MESSAGES = [
-    "Good luck, you'll smash it!", "Rather you than me!", "So proud of you.",
-    "For a cause that matters. Go well.", "Don't look down!", "",
-    "Thank you for doing this for all of us at the group.", "", "Brilliant cause.",
+    "Good luck, you'll smash it!",
+    "Rather you than me!",
+    "So proud of you.",
+    "For a cause that matters. Go well.",
+    "Don't look down!",
+    "",
+    "Thank you for doing this for all of us at the group.",
+    "",
+    "Brilliant cause.",
 ]
 
 
@@ -77,19 +98,29 @@ def seed_demo(rng: random.Random | None = None) -> str:
     )
     password_hash = generate_password_hash(DEMO_PASSWORD)
     db.session.add(
-        User(email="organiser@example.org", name="Sandra Organiser", role=Role.ORGANISER,
-             password_hash=password_hash)
+        User(
+            email="organiser@example.org",
+            name="Sandra Organiser",
+            role=Role.ORGANISER,
+            password_hash=password_hash,
+        )
     )
     donations = 0
     for name, slug, title, target in PARTICIPANTS:
         participant = User(
-            email=f"{slug}@example.org", name=name, role=Role.PARTICIPANT,
+            email=f"{slug}@example.org",
+            name=name,
+            role=Role.PARTICIPANT,
             password_hash=password_hash,
         )
         page = SponsorPage(
-            participant=participant, slug=slug, title=title, target_pence=target,
+            participant=participant,
+            slug=slug,
+            title=title,
+            target_pence=target,
             story=f"I'm {name.split()[0]}, and on the day I'll be abseiling 70 metres.",
-            status=PageStatus.PUBLISHED, approved_at=now,
+            status=PageStatus.PUBLISHED,
+            approved_at=now,
         )
         db.session.add_all([participant, page])
         db.session.flush()

@@ -1,6 +1,7 @@
 """The event: its settings, its live progress, its leaderboard and its recent donations."""
 
 from dataclasses import dataclass
+
 from sqlalchemy import String, cast, literal, select
 
 from app import totals
@@ -8,8 +9,8 @@ from app.extensions import db
 from app.models import (
     EVENT_ID,
     EVENT_SCOPE,
-    Donation,
     DisputeStatus,
+    Donation,
     DonationStatus,
     Event,
     SponsorPage,
@@ -155,8 +156,13 @@ class LeaderboardEntry:
 def leaderboard(limit: int = 10) -> list[LeaderboardEntry]:
     """Published sponsor pages, most raised first."""
     rows = db.session.execute(
-        select(User.name, SponsorPage.slug, SponsorPage.title, Totals.raised_pence,
-               SponsorPage.target_pence)
+        select(
+            User.name,
+            SponsorPage.slug,
+            SponsorPage.title,
+            Totals.raised_pence,
+            SponsorPage.target_pence,
+        )
         .join(SponsorPage, SponsorPage.participant_id == User.id)
         .join(Totals, Totals.scope == page_scope_expression())
         .where(public_pages_clause())
@@ -196,5 +202,3 @@ def counted_clause():
         & (Donation.refunded_pence < Donation.amount_pence)
         & Donation.dispute_status.not_in([DisputeStatus.OPEN, DisputeStatus.LOST])
     )
-
-

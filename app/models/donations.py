@@ -167,5 +167,3 @@ class Donation(db.Model):
     def counted_at(self) -> datetime:
         """When the donation counted (paid), for lists; falls back to when it was made."""
         return self.paid_at or self.created_at
-
-

@@ -30,7 +30,9 @@ class SponsorPage(db.Model):
     photo_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
     target_pence: Mapped[int] = mapped_column(default=25_000)
     status: Mapped[PageStatus] = mapped_column(
-        Enum(PageStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            PageStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        ),
         default=PageStatus.DRAFT,
     )
     # Set on publishing, unless the event makes new pages wait for an organiser's approval.

@@ -7,7 +7,7 @@ from sqlalchemy.types import TypeDecorator
 
 
 class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC timestamp on every database (SQLite forgets the zone; we put it back)."""
+    """A timezone-aware UTC timestamp on every database (SQLite forgets the zone; we add it)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True

@@ -1,0 +1,47 @@
+# Plunge: `make run` serves the demo site, `make test` runs every test.
+VENV   ?= .venv
+PYTHON ?= python3
+PORT   ?= 5000
+BIN     = $(VENV)/bin
+FLASK   = $(BIN)/flask --app wsgi
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-postgres lint format bench
+
+help: ## Show these targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.1
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
+
+run: $(BIN)/.installed ## Serve the demo event at http://127.0.0.1:$(PORT) (SQLite, Stripe sandbox, local mail)
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: $(BIN)/.installed node_modules/.installed ## Run the whole suite (SQLite; PostgreSQL and Chromium tests when present)
+	$(BIN)/pytest --cov --cov-report=term:skip-covered
+
+test-postgres: $(BIN)/.installed node_modules/.installed ## Run the whole suite against PostgreSQL on 127.0.0.1:5432
+	$(BIN)/python -m tests.create_postgres_db plunge_test
+	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/plunge_test $(BIN)/pytest
+
+lint: $(BIN)/.installed ## Check style with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed ## Reformat with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (needs wrk)
+	$(BIN)/python -m bench.run

@@ -1,0 +1,216 @@
+"""Fixtures: an app on a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
+a client, an htmx client, a CLI runner, and ways to make events, pages and donations."""
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from app import create_app, totals
+from app.extensions import db
+from app.models import (
+    Donation,
+    DonationSource,
+    DonationStatus,
+    PageStatus,
+    Role,
+    SponsorPage,
+    User,
+    utcnow,
+)
+from app.timefmt import parse_london
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_URL = os.environ.get(
+    "POSTGRES_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/plunge_test_concurrency"
+)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose real part is missing here; in CI a missing part is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI must run this test, but: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """TEST_DATABASE_URL if given (PostgreSQL in CI), else a SQLite file for this run."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'plunge-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    """Create the schema once per run, from the models (migrations are checked separately)."""
+    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+
+
+def _test_overrides() -> dict:
+    from config import TestConfig
+
+    return {
+        k: getattr(TestConfig, k)
+        for k in dir(TestConfig)
+        if k.isupper() and k != "SQLALCHEMY_DATABASE_URI"
+    }
+
+
+@pytest.fixture
+def app(_schema, database_url, tmp_path):
+    """A fresh app on an empty database."""
+    app = create_app(
+        {
+            **_test_overrides(),
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        with db.engine.begin() as conn:
+            for table in tables:
+                conn.execute(table.delete())
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A browser without JavaScript."""
+    return app.test_client()
+
+
+@pytest.fixture
+def htmx_client(app):
+    """A client whose every request says it comes from htmx."""
+    client = app.test_client()
+    client.environ_base["HTTP_HX_REQUEST"] = "true"
+    return client
+
+
+@pytest.fixture
+def runner(app):
+    """The `flask` command line."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def event(app):
+    """A configured event, as an organiser would set it up."""
+    from app.events.service import configure_event
+
+    with app.app_context():
+        configure_event(
+            name="Sponsored Abseil 2027",
+            starts_at=parse_london("2027-04-17 10:00"),
+            venue="Queen Margaret Tower, Glasgow",
+            description="Seventy metres.\n\nFor the carers' group.",
+            where_money_goes="Travel and respite for the group.",
+            above_target_text="Extra goes to next year's fund.",
+            contact_email="abseil@example.org",
+            charity_name="Carers Voice",
+            charity_number="SC012345",
+            charity_is_scottish=True,
+        )
+    return app
+
+
+class Factory:
+    """Small helpers to put participants, pages and donations in the database."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def participant(
+        self, name="Aisha Rahman", slug="aisha", target_pence=30_000, published=True
+    ) -> int:
+        """A participant with a sponsor page; returns the page id."""
+        with self.app.app_context():
+            user = User(email=f"{slug}@example.org", name=name, role=Role.PARTICIPANT)
+            page = SponsorPage(
+                participant=user,
+                slug=slug,
+                title=f"{name} abseils",
+                target_pence=target_pence,
+                status=PageStatus.PUBLISHED if published else PageStatus.DRAFT,
+                approved_at=utcnow() if published else None,
+            )
+            db.session.add_all([user, page])
+            db.session.flush()
+            totals.ensure_scope(page.totals_scope)
+            db.session.commit()
+            return page.id
+
+    def donation(
+        self, amount_pence=1000, page_id=None, status=DonationStatus.PAID, **fields
+    ) -> int:
+        """A donation, moved to `status` through the same bookkeeping the app uses."""
+        with self.app.app_context():
+            donation = Donation(
+                sponsor_page_id=page_id,
+                source=fields.pop("source", DonationSource.ONLINE),
+                amount_pence=amount_pence,
+                donor_name=fields.pop("donor_name", "Fiona"),
+                donor_email=fields.pop("donor_email", "fiona@example.org"),
+                **fields,
+            )
+            with totals.tracking(donation):
+                donation.status = status
+                if status == DonationStatus.PAID:
+                    donation.paid_at = utcnow()
+            db.session.commit()
+            return donation.id
+
+
+@pytest.fixture
+def make(event):
+    """Factory for participants and donations on top of a configured event."""
+    return Factory(event)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A reachable PostgreSQL database for tests that need real concurrent transactions."""
+    admin = create_engine(
+        POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": POSTGRES_URL.rsplit("/", 1)[1]},
+            )
+            if not exists:
+                conn.execute(text(f"CREATE DATABASE {POSTGRES_URL.rsplit('/', 1)[1]}"))
+    except OperationalError as exc:
+        skip_or_fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}")
+    finally:
+        admin.dispose()
+    return POSTGRES_URL
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL") or "SQLite (a file per run)"
+    return [f"plunge: database {url}", f"plunge: CI={IN_CI}"]
+
+
+ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,75 @@
+"""The organiser's commands."""
+
+from app.extensions import db
+from app.models import Donation, Event, SponsorPage, User
+
+
+def test_configure_creates_the_event_in_uk_time(runner, app):
+    result = runner.invoke(
+        args=[
+            "event",
+            "configure",
+            "--name",
+            "Big Abseil",
+            "--starts-at",
+            "2027-01-09 10:00",
+            "--venue",
+            "The Tower",
+            "--charity-name",
+            "Carers Voice",
+            "--charity-number",
+            "SC012345",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Saturday 9 January 2027, 10:00am at The Tower" in result.output
+    with app.app_context():
+        event = db.session.get(Event, 1)
+        assert event.starts_at.hour == 10  # GMT in January: UK time equals UTC
+        assert event.target_pence == 500_000
+
+
+def test_configure_edits_only_what_is_given(runner, event):
+    result = runner.invoke(args=["event", "configure", "--target", "£6,500"])
+    assert result.exit_code == 0, result.output
+    with event.app_context():
+        saved = db.session.get(Event, 1)
+        assert saved.target_pence == 650_000
+        assert saved.venue == "Queen Margaret Tower, Glasgow"
+
+
+def test_configure_explains_what_a_new_event_needs(runner, app):
+    result = runner.invoke(args=["event", "configure", "--name", "Big Abseil"])
+    assert result.exit_code != 0
+    assert "--starts-at" in result.output and "--charity-number" in result.output
+
+
+def test_configure_rejects_a_bad_time_or_amount_clearly(runner, event):
+    result = runner.invoke(args=["event", "configure", "--starts-at", "next Tuesday"])
+    assert "YYYY-MM-DD HH:MM" in result.output
+    result = runner.invoke(args=["event", "configure", "--target", "lots"])
+    assert "Enter an amount" in result.output
+
+
+def test_demo_seed_fills_an_empty_database_once(runner, app):
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.query(SponsorPage).count() == 8
+        assert db.session.query(User).count() == 9
+        donations = db.session.query(Donation).count()
+        assert donations > 30
+    again = runner.invoke(args=["demo", "seed"])
+    assert "already has an event" in again.output
+    with app.app_context():
+        assert db.session.query(Donation).count() == donations
+
+
+def test_demo_totals_match_the_donations(runner, app, client):
+    from app.models import EVENT_SCOPE, Totals
+
+    runner.invoke(args=["demo", "seed"])
+    with app.app_context():
+        expected = sum(d.contribution().raised_pence for d in db.session.query(Donation))
+        assert db.session.get(Totals, EVENT_SCOPE).raised_pence == expected
+    assert client.get("/").status_code == 200
