@@ -5,8 +5,6 @@ from pathlib import Path
 
 from flask import Flask
 
-from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,14 +32,18 @@ def create_app(config: str | dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
+    from app import mail as outbox
     from app import web
 
     web.init_app(app)
+    outbox.init_app(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
+    # Imported here, not at module level, so `app.mail` stays the outbox module.
     from app import database
+    from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -2,6 +2,10 @@
 a client, an htmx client, a CLI runner, and ways to make events, pages and donations."""
 
 import os
+import socket
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -64,14 +68,63 @@ def _test_overrides() -> dict:
     }
 
 
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self.refusing = False
+        self.controller = Controller(self, hostname="127.0.0.1", port=_free_port())
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.refusing:
+            return "451 Requested action aborted: local error in processing"
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted for delivery"
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages received for one address."""
+        return [m for m in self.messages if address in m["To"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def _smtp_server():
+    server = SMTPServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
 @pytest.fixture
-def app(_schema, database_url, tmp_path):
-    """A fresh app on an empty database."""
+def smtp(_smtp_server) -> SMTPServer:
+    """The test SMTP server, emptied for this test."""
+    _smtp_server.messages.clear()
+    _smtp_server.refusing = False
+    return _smtp_server
+
+
+@pytest.fixture
+def app(_schema, database_url, tmp_path, smtp):
+    """A fresh app on an empty database, sending mail to the test SMTP server."""
     app = create_app(
         {
             **_test_overrides(),
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
         }
     )
     yield app

@@ -8,6 +8,7 @@ from app.models.donations import (
     DonationStatus,
 )
 from app.models.event import EVENT_ID, Event
+from app.models.outbox import OutboxMessage
 from app.models.people import Role, User
 from app.models.sponsor_pages import PageStatus, SponsorPage
 from app.models.totals import EVENT_SCOPE, Totals
@@ -16,6 +17,7 @@ from app.models.types import utcnow
 __all__ = [
     "EVENT_ID",
     "EVENT_SCOPE",
+    "OutboxMessage",
     "Contribution",
     "DisputeStatus",
     "Donation",

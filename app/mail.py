@@ -1,0 +1,151 @@
+"""Email through a transactional outbox: queue in the caller's transaction, send after commit.
+
+SMTP being down loses nothing: a failed message stays in the outbox and is retried with
+backoff, by the next request that commits mail or by `flask --app wsgi mail send-outbox`."""
+
+import logging
+import socket
+from contextlib import contextmanager
+from datetime import timedelta
+
+import click
+from flask import Flask, current_app, g, render_template
+from flask.cli import AppGroup
+from flask_mail import Message
+from sqlalchemy import or_, select, update
+
+from app.extensions import db, mail
+from app.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+CLAIM = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=1)
+mail_cli = AppGroup("mail", help="The email outbox.")
+
+
+def queue(to: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Add an email to the outbox in the current transaction; it is sent once that commits.
+
+    Renders `templates/mail/<template>.txt` and, if present, `<template>.html`."""
+    text = render_template(f"mail/{template}.txt", **context)
+    try:
+        html = render_template(f"mail/{template}.html", **context)
+    except Exception:  # noqa: BLE001 - an HTML version is optional
+        html = ""
+    message = OutboxMessage(to_address=to, subject=subject, body_text=text, body_html=html)
+    db.session.add(message)
+    g.outbox_has_mail = True
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait before the next try: 30 s, 1 min, 2 min, ... up to an hour."""
+    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def send_due(limit: int = 50) -> tuple[int, int]:
+    """Send every message that is due; returns (sent, failed). Safe to run in many processes."""
+    now = utcnow()
+    ids = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    sent = failed = 0
+    for message_id in ids:
+        if not _claim(message_id):
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        try:
+            with _smtp_timeout(current_app.config["MAIL_TIMEOUT_SECONDS"]):
+                mail.send(_to_flask_mail(message))
+        except Exception as exc:  # noqa: BLE001 - any SMTP failure means "try later"
+            message.attempts += 1
+            message.next_attempt_at = utcnow() + backoff(message.attempts)
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            message.claimed_until = None
+            failed += 1
+            # The address is personal data; the id is enough to find the message.
+            log.warning("outbox message %s not sent (attempt %s)", message.id, message.attempts)
+        else:
+            message.sent_at = utcnow()
+            sent += 1
+        db.session.commit()
+    return sent, failed
+
+
+def _claim(message_id: int) -> bool:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(claimed_until=now + CLAIM)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def _to_flask_mail(message: OutboxMessage) -> Message:
+    return Message(
+        subject=message.subject,
+        recipients=[message.to_address],
+        body=message.body_text,
+        html=message.body_html or None,
+    )
+
+
+@contextmanager
+def _smtp_timeout(seconds: float):
+    # Flask-Mail opens smtplib connections without a timeout; a dead server must not hang us.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def init_app(app: Flask) -> None:
+    """Send queued mail after the response has gone, once the request's transaction committed."""
+
+    @app.after_request
+    def _send_after_response(response):
+        if g.pop("outbox_has_mail", False):
+            app_obj = current_app._get_current_object()
+
+            def send():
+                with app_obj.app_context():
+                    try:
+                        send_due()
+                    except Exception:  # noqa: BLE001 - the outbox keeps it for the next run
+                        log.exception("sending the outbox failed; messages stay queued")
+
+            response.call_on_close(send)
+        return response
+
+    app.cli.add_command(mail_cli)
+
+
+@mail_cli.command("send-outbox")
+@click.option("--loop", is_flag=True, help="Keep running, sending due mail every 15 seconds.")
+def send_outbox_command(loop: bool) -> None:
+    """Send every email that is due (retrying failed ones whose backoff has passed)."""
+    import time
+
+    while True:
+        sent, failed = send_due(limit=500)
+        waiting = db.session.scalar(
+            select(db.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.sent_at.is_(None))
+        )
+        click.echo(f"Sent {sent}, failed {failed}, still waiting {waiting}.")
+        if not loop:
+            break
+        time.sleep(15)
