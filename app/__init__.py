@@ -63,9 +63,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(donations_bp)
+    app.register_blueprint(webhooks_bp)
 
 
 def _register_cli(app: Flask) -> None:

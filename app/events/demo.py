@@ -72,6 +72,7 @@ def seed_demo(rng: random.Random | None = None) -> str:
     rng = rng or random.Random(2027)
     now = utcnow()
     service.configure_event(
+        commit=False,  # all of the demo, or none of it
         name="Over the Edge: the 70-metre abseil",
         starts_at=parse_london("2027-04-17 10:00"),
         venue="Queen Margaret Tower, Glasgow",

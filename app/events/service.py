@@ -41,7 +41,7 @@ def get_event() -> Event | None:
     return db.session.get(Event, EVENT_ID)
 
 
-def configure_event(**settings) -> Event:
+def configure_event(commit: bool = True, **settings) -> Event:
     """Create the event, or change the given settings of the existing one."""
     event = get_event()
     unknown = set(settings) - set(EDITABLE_FIELDS)
@@ -56,7 +56,8 @@ def configure_event(**settings) -> Event:
             setattr(event, name, value)
         # The bar shows the target and stops polling at the close time: make browsers refetch.
         totals.touch(EVENT_SCOPE)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return event
 
 

@@ -32,3 +32,9 @@ def show_progress():
     if progress is None:
         abort(404)
     return progress_response(progress, "events/_progress.html")
+
+
+@bp.get("/privacy")
+def show_privacy():
+    """The privacy notice: what we collect, why, who sees it, and for how long."""
+    return render_template("events/privacy.html", event=service.get_event())

@@ -11,6 +11,7 @@ from app.models.event import EVENT_ID, Event
 from app.models.outbox import OutboxMessage
 from app.models.people import Role, User
 from app.models.sponsor_pages import PageStatus, SponsorPage
+from app.models.stripe_events import StripeEvent
 from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
@@ -27,6 +28,7 @@ __all__ = [
     "PageStatus",
     "Role",
     "SponsorPage",
+    "StripeEvent",
     "Totals",
     "User",
     "utcnow",

@@ -115,6 +115,10 @@ class Donation(db.Model):
     gift_aid_house: Mapped[str] = mapped_column(String(100), default="")
     gift_aid_postcode: Mapped[str] = mapped_column(String(8), default="")
 
+    gift_aid_confirmed_sponsorship: Mapped[bool] = mapped_column(default=False)
+
+    # One key per filled-in form, so a retried or double-clicked submit never makes two donations.
+    attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
 

@@ -1,0 +1,176 @@
+"""Taking a donation: a pending record first, then Stripe Checkout, then thanks."""
+
+import contextlib
+import secrets
+
+from flask import abort, current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app import payments
+from app.database import begin_write
+from app.donations.forms import OTHER, PRESETS_PENCE, DonationForm
+from app.donations.gift_aid import DECLARATION_VERSION
+from app.events.service import get_event, public_pages_clause
+from app.extensions import db
+from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, utcnow
+from app.money import fee_to_cover
+from app.payments.fulfil import fulfil_checkout
+
+
+def public_page_or_404(slug: str | None) -> SponsorPage | None:
+    """The sponsor page being donated to (None for the event itself); 404 if not public."""
+    if slug is None:
+        return None
+    page = db.session.scalar(
+        select(SponsorPage).where(SponsorPage.slug == slug, public_pages_clause())
+    )
+    if page is None:
+        abort(404)
+    return page
+
+
+def new_form(event: Event, data=None, **prefill) -> DonationForm:
+    """The donation form with the event's limits; a fresh attempt key for a fresh form."""
+    form = DonationForm(
+        formdata=data,
+        min_pence=event.min_donation_pence,
+        max_pence=event.max_donation_pence,
+        **prefill,
+    )
+    if not form.attempt_key.data:
+        form.attempt_key.data = secrets.token_urlsafe(24)
+    return form
+
+
+def fee_for(event: Event, amount_pence: int | None) -> int | None:
+    """The exact extra that covers the card fee on `amount_pence`, by the event's formula."""
+    if not amount_pence:
+        return None
+    return fee_to_cover(amount_pence, event.fee_basis_points, event.fee_fixed_pence)
+
+
+def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -> Donation:
+    """Save the donation as pending (not counted), once per filled-in form."""
+    donation = _by_attempt(form.attempt_key.data)
+    if donation is not None and (donation.stripe_session_id or donation.sponsor_page != page):
+        return donation  # already on its way to Stripe: a retry must not change it
+    if donation is None:
+        donation = Donation(source=DonationSource.ONLINE, attempt_key=form.attempt_key.data[:64])
+        db.session.add(donation)
+    _fill(donation, form, page, event)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form submitted twice at once: the other request saved it first.
+        db.session.rollback()
+        return _by_attempt(form.attempt_key.data)
+    return donation
+
+
+def _fill(donation: Donation, form: DonationForm, page: SponsorPage | None, event: Event) -> None:
+    gift_aid = bool(form.gift_aid.data)
+    donation.sponsor_page = page
+    donation.amount_pence = form.amount_pence
+    donation.fee_cover_pence = fee_for(event, form.amount_pence) if form.cover_fee.data else 0
+    donation.donor_name = form.donor_name.data.strip()
+    donation.donor_email = form.donor_email.data.strip()
+    donation.message = (form.message.data or "").strip()
+    donation.anonymous = bool(form.anonymous.data)
+    donation.hide_amount = bool(form.hide_amount.data)
+    donation.gift_aid = gift_aid
+    donation.gift_aid_declaration_version = DECLARATION_VERSION if gift_aid else ""
+    donation.gift_aid_declared_at = utcnow() if gift_aid else None
+    donation.gift_aid_title = (form.title.data or "").strip() if gift_aid else ""
+    donation.gift_aid_first_name = form.first_name.data.strip() if gift_aid else ""
+    donation.gift_aid_last_name = form.last_name.data.strip() if gift_aid else ""
+    donation.gift_aid_house = form.house.data.strip() if gift_aid else ""
+    donation.gift_aid_postcode = form.postcode.data if gift_aid else ""
+    donation.gift_aid_confirmed_sponsorship = gift_aid
+
+
+def _by_attempt(attempt_key: str | None) -> Donation | None:
+    if not attempt_key:
+        return None
+    return db.session.scalar(select(Donation).where(Donation.attempt_key == attempt_key[:64]))
+
+
+def checkout_url(donation: Donation) -> str:
+    """Create (or, on a retry, get back) the donation's Checkout Session; return its URL."""
+    event = get_event()
+    site = current_app.config["SITE_URL"]
+    params = payments.checkout_params(
+        donation,
+        event,
+        success_url=site + url_for("donations.thank_donor") + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=site + url_for("donations.resume_donation", token=resume_token(donation)),
+    )
+    session = payments.create_checkout_session(donation, params)
+    donation.stripe_session_id = session.id
+    db.session.commit()
+    return session.url
+
+
+def resume_token(donation: Donation) -> str:
+    """A link back to a filled-in form, that only the donor's browser was given."""
+    return URLSafeSerializer(current_app.secret_key, salt="resume-donation").dumps(donation.id)
+
+
+def donation_from_token(token: str) -> Donation | None:
+    """The donation a resume link points to, or None if the link was tampered with."""
+    try:
+        donation_id = URLSafeSerializer(current_app.secret_key, salt="resume-donation").loads(token)
+    except BadSignature:
+        return None
+    return db.session.get(Donation, donation_id) if isinstance(donation_id, int) else None
+
+
+def prefill_from(donation: Donation) -> dict:
+    """The form values a donor had typed, to bring them back after cancelling Checkout."""
+    preset = str(donation.amount_pence)
+    is_preset = donation.amount_pence in PRESETS_PENCE
+    return {
+        "amount_preset": preset if is_preset else OTHER,
+        "other_amount": "" if is_preset else f"{donation.amount_pence / 100:.2f}",
+        "cover_fee": donation.fee_cover_pence > 0,
+        "donor_name": donation.donor_name,
+        "donor_email": donation.donor_email,
+        "message": donation.message,
+        "anonymous": donation.anonymous,
+        "hide_amount": donation.hide_amount,
+        "gift_aid": donation.gift_aid,
+        "title": donation.gift_aid_title,
+        "first_name": donation.gift_aid_first_name,
+        "last_name": donation.gift_aid_last_name,
+        "house": donation.gift_aid_house,
+        "postcode": donation.gift_aid_postcode,
+        "gift_aid_confirm": donation.gift_aid_confirmed_sponsorship,
+    }
+
+
+def event_or_404() -> Event:
+    """The event; 404 before it is configured."""
+    event = get_event()
+    if event is None:
+        abort(404)
+    return event
+
+
+def confirm_with_stripe(session_id: str) -> Donation | None:
+    """Retrieve a Checkout Session from Stripe and apply it to its donation (the success page)."""
+    session = payments.retrieve_checkout_session(session_id)
+    begin_write()
+    donation = fulfil_checkout(session)
+    db.session.commit()
+    return donation
+
+
+def abandon(donation: Donation) -> None:
+    """The donor came back from Checkout: close that session so it cannot be paid later.
+
+    Best effort: if Stripe is unreachable, the session expires by itself within 31 minutes."""
+    if donation.status != DonationStatus.PENDING or not donation.stripe_session_id:
+        return
+    with contextlib.suppress(payments.PaymentsUnavailable):
+        payments.expire_checkout_session(donation.stripe_session_id)

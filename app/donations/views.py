@@ -1,0 +1,106 @@
+"""Donating: the form, the hand-off to Stripe Checkout, the thanks, and the way back."""
+
+from flask import Blueprint, abort, redirect, render_template, request
+from htmx_flask import make_response as htmx_response
+
+from app import payments
+from app.donations import service
+from app.donations.gift_aid import SPONSORSHIP_CONFIRMATION, declaration_text
+from app.events.service import event_progress, page_progress
+from app.extensions import limiter
+from app.models import DonationStatus
+
+bp = Blueprint("donations", __name__, url_prefix="/donate")
+
+
+@bp.route("", methods=["GET", "POST"], endpoint="donate_to_event")
+@bp.route("/<slug>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def donate(slug: str | None = None):
+    """Show the donation form; on a valid POST, record it as pending and go to Stripe."""
+    event = service.event_or_404()
+    page = service.public_page_or_404(slug)
+    form = service.new_form(event, request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        return _form_page(form, event, page)
+    if not event.donations_open:
+        return _form_page(form, event, page, closed=True), 409
+    if not form.validate():
+        return _form_page(form, event, page), 422
+    donation = service.record_pending(form, page, event)
+    try:
+        url = service.checkout_url(donation)
+    except payments.PaymentsUnavailable:
+        return _form_page(form, event, page, unavailable=True), 503
+    if request.htmx:
+        return htmx_response("", redirect=url)
+    return redirect(url, code=303)
+
+
+@bp.post("/check")
+@bp.post("/<slug>/check")
+def check_field(slug: str | None = None):
+    """htmx: the error (or none) for the field just changed, and the card-fee note."""
+    event = service.event_or_404()
+    form = service.new_form(event, request.form)
+    form.validate()
+    field = request.htmx.trigger_name or ""
+    errors = getattr(form, field).errors if field in form else []
+    fee = service.fee_for(event, form.amount_pence)
+    body = render_template("donations/_field_check.html", errors=errors, fee=fee, event=event)
+    return htmx_response(
+        body, retarget=f"#{field}-error" if field in form else "none", reswap="innerHTML"
+    )
+
+
+@bp.get("/thanks")
+def thank_donor():
+    """After Checkout: ask Stripe what happened (never the browser), then thank the donor."""
+    session_id = request.args.get("session_id", "")
+    if not session_id.startswith("cs_"):
+        abort(404)
+    try:
+        donation = service.confirm_with_stripe(session_id)
+    except payments.PaymentsUnavailable:
+        return render_template("donations/thanks.html", donation=None), 503
+    if donation is None:
+        abort(404)
+    progress = page_progress(donation.sponsor_page_id) if donation.sponsor_page_id else None
+    return render_template(
+        "donations/thanks.html",
+        donation=donation,
+        progress=progress or event_progress(),
+        paid=donation.status == DonationStatus.PAID,
+    )
+
+
+@bp.get("/resume/<token>")
+def resume_donation(token: str):
+    """Back from Checkout without paying: the form again, as the donor left it."""
+    donation = service.donation_from_token(token)
+    if donation is None:
+        abort(404)
+    event = service.event_or_404()
+    service.abandon(donation)
+    form = service.new_form(event, **service.prefill_from(donation))
+    page = donation.sponsor_page
+    return _form_page(form, event, page, resumed=True)
+
+
+def _form_page(form, event, page, **flags):
+    amount = form.amount_pence or _preset_pence(form)
+    return render_template(
+        "donations/donate.html",
+        form=form,
+        event=event,
+        page=page,
+        fee=service.fee_for(event, amount),
+        declaration=declaration_text(amount, event.charity_name),
+        sponsorship_confirmation=SPONSORSHIP_CONFIRMATION[event.charity_pays_event_costs],
+        **flags,
+    )
+
+
+def _preset_pence(form) -> int | None:
+    value = form.amount_preset.data
+    return int(value) if value and value.isdigit() else None

@@ -1,0 +1,115 @@
+"""Stripe: Checkout Sessions, refunds and webhook events, behind one thin gateway.
+
+With no STRIPE_SECRET_KEY the same code talks to the local sandbox (`sandbox/`) over HTTP."""
+
+import hashlib
+import json
+from datetime import timedelta
+
+import stripe
+from flask import current_app
+
+from app.models import Donation, Event, utcnow
+
+API_VERSION = "2026-10-28.endive"  # pinned: the version stripe 16.1.0 was built for
+SANDBOX_KEY = "sk_test_plunge_sandbox"
+CHECKOUT_LIFETIME = timedelta(minutes=31)  # Stripe's minimum is 30; leave a minute for the trip
+
+
+class PaymentsUnavailable(Exception):
+    """Stripe could not be reached or refused the request; the donor may simply try again."""
+
+
+def client() -> stripe.StripeClient:
+    """A StripeClient for the real API, or for the sandbox when no secret key is set."""
+    config = current_app.config
+    if config["STRIPE_SECRET_KEY"]:
+        return stripe.StripeClient(
+            config["STRIPE_SECRET_KEY"], stripe_version=API_VERSION, max_network_retries=2
+        )
+    return stripe.StripeClient(
+        SANDBOX_KEY,
+        stripe_version=API_VERSION,
+        max_network_retries=2,
+        base_addresses={"api": sandbox_url()},
+    )
+
+
+def sandbox_url() -> str:
+    """Where the local Stripe sandbox listens."""
+    return f"http://127.0.0.1:{current_app.config['STRIPE_SANDBOX_PORT']}"
+
+
+def checkout_params(donation: Donation, event: Event, success_url: str, cancel_url: str) -> dict:
+    """The Checkout Session for a donation: donate button, the donor's amount, traceable ids."""
+    metadata = {"donation_id": str(donation.id)}
+    if donation.sponsor_page is not None:
+        metadata["sponsor_page"] = donation.sponsor_page.slug
+        product = (
+            f"Sponsoring {donation.sponsor_page.participant.name}, in aid of {event.charity_name}"
+        )
+    else:
+        product = f"Donation to {event.charity_name}: {event.name}"
+    line_items = [_line(product, donation.amount_pence)]
+    if donation.fee_cover_pence:
+        line_items.append(_line("Covering the card fee", donation.fee_cover_pence))
+    return {
+        "mode": "payment",
+        "submit_type": "donate",
+        "line_items": line_items,
+        "client_reference_id": str(donation.id),
+        "customer_email": donation.donor_email,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int((utcnow() + CHECKOUT_LIFETIME).timestamp()),
+    }
+
+
+def _line(name: str, pence: int) -> dict:
+    return {
+        "quantity": 1,
+        "price_data": {"currency": "gbp", "unit_amount": pence, "product_data": {"name": name}},
+    }
+
+
+def create_checkout_session(donation: Donation, params: dict):
+    """Create the Checkout Session, idempotently: retrying the same donation never makes two."""
+    # expires_at moves on every retry; leave it out of the key so a retry is the same request.
+    stable = {k: v for k, v in params.items() if k != "expires_at"}
+    digest = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
+    try:
+        return client().v1.checkout.sessions.create(
+            params=params,
+            options={"idempotency_key": f"plunge-donation-{donation.id}-{digest}"},
+        )
+    except stripe.StripeError as exc:
+        raise PaymentsUnavailable(str(exc)) from exc
+
+
+def retrieve_checkout_session(session_id: str):
+    """Ask Stripe (never the browser) what happened to a Checkout Session."""
+    try:
+        return client().v1.checkout.sessions.retrieve(session_id)
+    except stripe.StripeError as exc:
+        raise PaymentsUnavailable(str(exc)) from exc
+
+
+def expire_checkout_session(session_id: str) -> None:
+    """Close a Checkout Session the donor abandoned, so it cannot be paid later."""
+    try:
+        client().v1.checkout.sessions.expire(session_id)
+    except stripe.InvalidRequestError:
+        pass  # already complete or expired: nothing to close
+    except stripe.StripeError as exc:
+        raise PaymentsUnavailable(str(exc)) from exc
+
+
+def retrieve_payment_intent_metadata(payment_intent_id: str) -> dict:
+    """The metadata we put on a PaymentIntent, to trace a charge or dispute to its donation."""
+    try:
+        intent = client().v1.payment_intents.retrieve(payment_intent_id)
+    except stripe.StripeError as exc:
+        raise PaymentsUnavailable(str(exc)) from exc
+    return intent.metadata.to_dict() if intent.metadata else {}
