@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from app.donations.gift_aid import normalise_postcode
@@ -18,8 +19,8 @@ class DonationForm(FlaskForm):
     attempt_key = HiddenField()
     amount_preset = RadioField(
         "How much would you like to give?",
-        choices=[(str(p), format_pence(p).replace(".00", "")) for p in PRESETS_PENCE]
-        + [(OTHER, "Another amount")],
+        choices=[SelectChoice(str(p), format_pence(p).replace(".00", "")) for p in PRESETS_PENCE]
+        + [SelectChoice(OTHER, "Another amount")],
         default=str(PRESETS_PENCE[1]),
         validators=[InputRequired("Choose an amount.")],
     )

@@ -1,0 +1,147 @@
+"""The donation form: what a donor sees, and what bad input gets (a message, nothing sent)."""
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import Donation
+
+GOOD = {
+    "amount_preset": "2000",
+    "donor_name": "Fiona Campbell",
+    "donor_email": "fiona@example.org",
+    "message": "Go Aisha!",
+}
+GIFT_AID = {
+    "gift_aid": "y",
+    "title": "Ms",
+    "first_name": "Fiona",
+    "last_name": "O'Neill-Campbell",
+    "house": "12",
+    "postcode": "g12 8qq",
+    "gift_aid_confirm": "y",
+}
+
+
+@pytest.fixture
+def no_csrf(event):
+    event.config["WTF_CSRF_ENABLED"] = False
+    return event
+
+
+def errors(response) -> list[str]:
+    return re.findall(r'class="error-text">([^<]*)<', response.get_data(as_text=True))
+
+
+def donations(app) -> int:
+    with app.app_context():
+        return db.session.query(Donation).count()
+
+
+def test_the_form_shows_presets_fees_gift_aid_and_where_the_money_goes(client, event):
+    page = client.get("/donate").get_data(as_text=True)
+    assert "Donate to Sponsored Abseil 2027" in page
+    for preset in ("£10", "£20", "£50", "£100", "Another amount"):
+        assert preset in page
+    assert "1.5% + 20p" in page and "Plunge takes nothing" in page
+    assert "Covering the fee adds £0.51 to your gift." in page  # £20 preset: (2000+20)/0.985
+    assert "I want to Gift Aid my donation of £20.00" in page and "Carers Voice" in page
+    assert "Travel and respite for the group." in page
+    assert 'href="/privacy"' in page
+    assert 'method="post"' in page and "hx-post" in page  # htmx only checks fields
+
+
+def test_a_sponsor_page_form_names_the_participant(client, make):
+    make.participant("Aisha Rahman", "aisha")
+    page = client.get("/donate/aisha").get_data(as_text=True)
+    assert "Sponsor Aisha Rahman" in page
+
+
+def test_draft_pages_cannot_be_donated_to(client, make):
+    make.participant("Draft Dora", "dora", published=False)
+    assert client.get("/donate/dora").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount_preset": "other", "other_amount": "0.50"}, "The smallest donation is £1.00."),
+        (
+            {"amount_preset": "other", "other_amount": "10001"},
+            "The largest donation online is £10,000.00",
+        ),
+        ({"amount_preset": "other", "other_amount": "ten pounds"}, "Enter an amount in pounds"),
+        ({"amount_preset": "other", "other_amount": "10.001"}, "fractions of a penny"),
+        ({"amount_preset": "other", "other_amount": "9" * 40}, "far too large"),
+        ({"amount_preset": "other", "other_amount": ""}, "Enter an amount in pounds"),
+        ({"amount_preset": "12345"}, "Choose an amount."),
+        ({"donor_email": "not-an-email"}, "Enter an email address like name@example.com."),
+        ({"donor_name": ""}, "Enter your name, for your receipt."),
+        ({"message": "x" * 501}, "Keep your message to 500 characters."),
+        ({**GIFT_AID, "postcode": "NOT A CODE"}, "Enter a UK postcode, like G12 8QQ."),
+        ({**GIFT_AID, "first_name": ""}, "Enter your first name for Gift Aid."),
+        ({**GIFT_AID, "house": ""}, "Enter your house name or number for Gift Aid."),
+        ({**GIFT_AID, "gift_aid_confirm": ""}, "Tick to confirm, or untick Gift Aid."),
+        ({**GIFT_AID, "last_name": "x" * 36}, "Field cannot be longer than 35 characters."),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_nothing_is_recorded(client, no_csrf, fields, message):
+    response = client.post("/donate", data={**GOOD, **fields})
+    assert response.status_code == 422
+    assert any(message in error for error in errors(response)), errors(response)
+    assert "There is a problem" in response.get_data(as_text=True)
+    assert donations(no_csrf) == 0
+
+
+def test_what_the_donor_typed_is_kept_after_an_error(client, no_csrf):
+    response = client.post("/donate", data={**GOOD, "donor_email": "nope", "message": "Go on!"})
+    page = response.get_data(as_text=True)
+    assert 'value="Fiona Campbell"' in page and "Go on!" in page
+
+
+def test_the_form_needs_its_csrf_token(client, event):
+    assert client.post("/donate", data=GOOD).status_code == 400
+    assert donations(event) == 0
+
+
+def test_inline_check_returns_the_error_for_the_changed_field(htmx_client, no_csrf):
+    response = htmx_client.post(
+        "/donate/check",
+        data={**GOOD, "amount_preset": "other", "other_amount": "0.2"},
+        headers={"HX-Trigger-Name": "other_amount"},
+    )
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#other_amount-error"
+    assert "The smallest donation is £1.00." in response.get_data(as_text=True)
+
+
+def test_inline_check_updates_the_exact_card_fee(htmx_client, no_csrf):
+    response = htmx_client.post(
+        "/donate/check",
+        data={**GOOD, "amount_preset": "other", "other_amount": "100"},
+        headers={"HX-Trigger-Name": "other_amount"},
+    )
+    body = response.get_data(as_text=True)
+    assert 'id="fee-note" hx-swap-oob="innerHTML"' in body
+    assert (
+        "Covering the fee adds £1.73 to your gift." in body
+    )  # (10000+20)/0.985 = 10172.6 -> £101.73
+    assert "error-text" not in body
+
+
+def test_inline_check_ignores_unknown_fields(htmx_client, no_csrf):
+    response = htmx_client.post("/donate/check", data=GOOD, headers={"HX-Trigger-Name": "bogus"})
+    assert response.status_code == 200
+    assert response.headers["HX-Reswap"] == "innerHTML"
+
+
+def test_closed_donations_say_so(client, no_csrf):
+    from app.events.service import configure_event
+
+    with no_csrf.app_context():
+        configure_event(donations_open=False)
+    response = client.post("/donate", data=GOOD)
+    assert response.status_code == 409
+    assert "Donations are closed" in response.get_data(as_text=True)
+    assert donations(no_csrf) == 0
