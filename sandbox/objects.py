@@ -1,4 +1,4 @@
-"""Builders for Stripe-shaped objects: sessions, intents, charges, refunds, disputes, events.
+"""Builders for Stripe-shaped objects: sessions, intents, charges, refunds and disputes.
 
 Field names and nesting follow Stripe's API reference (checked in tests against the OpenAPI
 schemas in shared/stripe); values the sandbox does not model are Stripe's defaults or null.
@@ -291,30 +291,4 @@ def dispute(charge_obj: dict, *, reason: str, amount: int, now: int) -> dict:
         },
         "reason": reason,
         "status": "warning_needs_response" if inquiry else "needs_response",
-    }
-
-
-def event(
-    type_: str,
-    snapshot: dict,
-    *,
-    api_version: str,
-    now: int,
-    request: dict | None = None,
-    previous: dict | None = None,
-) -> dict:
-    """An event carrying a snapshot of the object as it was when the event happened."""
-    data: dict = {"object": snapshot}
-    if previous:
-        data["previous_attributes"] = previous
-    return {
-        "id": new_id("evt_1"),
-        "object": "event",
-        "api_version": api_version,
-        "created": now,
-        "data": data,
-        "livemode": False,
-        "pending_webhooks": 0,
-        "request": request or {"id": None, "idempotency_key": None},
-        "type": type_,
     }

@@ -101,6 +101,7 @@ def start(
     max_attempts: int = 8,
     sweep_interval: float = 1.0,
     public_url: str | None = None,
+    api_version: str | None = None,
     quiet: bool = True,
 ) -> SandboxHandle:
     """Start a sandbox in a background thread (port 0: any free port) and return its handle."""
@@ -111,6 +112,7 @@ def start(
         max_attempts=max_attempts,
         sweep_interval=sweep_interval,
         public_url=public_url,
+        api_version=api_version,
     )
     handler = _QuietHandler if quiet else WSGIRequestHandler
     server = make_server(host, port, create_app(sandbox), threaded=True, request_handler=handler)

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import objects
 from .errors import StripeError, no_such
+from .objects import new_id
 
 KINDS = {
     "cs": "checkout.session",
@@ -79,7 +79,7 @@ class Store:
     ) -> dict:
         """Record an event with a snapshot of `obj`, and hand it to the webhook dispatcher."""
         with self.lock:
-            event = objects.event(
+            event = _event(
                 type_,
                 copy.deepcopy(obj),
                 api_version=self.api_version,
@@ -192,3 +192,29 @@ def _created_matches(created: int, bounds) -> bool:
         "lte": lambda v: created <= v,
     }
     return all(checks[op](int(value)) for op, value in bounds.items() if op in checks)
+
+
+def _event(
+    type_: str,
+    snapshot: dict,
+    *,
+    api_version: str,
+    now: int,
+    request: dict | None = None,
+    previous: dict | None = None,
+) -> dict:
+    """An event carrying a snapshot of the object as it was when the event happened."""
+    data: dict = {"object": snapshot}
+    if previous:
+        data["previous_attributes"] = previous
+    return {
+        "id": new_id("evt_1"),
+        "object": "event",
+        "api_version": api_version,
+        "created": now,
+        "data": data,
+        "livemode": False,
+        "pending_webhooks": 0,
+        "request": request or {"id": None, "idempotency_key": None},
+        "type": type_,
+    }

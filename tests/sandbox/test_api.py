@@ -288,3 +288,19 @@ def test_events_list_rejects_a_limit_over_100(client):
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.events.list(params={"limit": 101})
     assert caught.value.param == "limit"
+
+
+def test_controls_report_requests_objects_and_idle(client, sandbox, paid_session, control):
+    session = paid_session()
+
+    logged = control("/requests")["data"]
+    intent = control(f"/objects/{session['payment_intent']}")
+
+    assert [(r["method"], r["path"], r["status"]) for r in logged] == [
+        ("POST", "/v1/checkout/sessions", 200)
+    ]
+    assert logged[0]["params"]["line_items"][0]["price_data"]["unit_amount"] == "1000"
+    assert logged[0]["stripe_version"] == stripe.api_version
+    assert intent["object"] == "payment_intent"
+    assert control("/webhooks/idle")["idle"] is True
+    assert control("/objects/pi_nope", expect=404)["error"]["code"] == "resource_missing"

@@ -285,3 +285,15 @@ def test_reset_forgets_everything(client, sandbox, paid_session, control):
     assert control("/events")["data"] == []
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.retrieve(session["id"])
+
+
+def test_background_sweep_expires_sessions_nobody_looks_at(sandbox, receiver, new_session):
+    session = new_session()
+    # Move the clock without touching the session: only the sweep can notice.
+    with sandbox.sandbox.store.lock:
+        sandbox.sandbox.store.clock_offset += 31 * 60
+
+    event = receiver.wait_for(1)[0]
+
+    assert event["type"] == "checkout.session.expired"
+    assert event["data"]["object"]["id"] == session.id
