@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres lint format bench
+.PHONY: help install run sandbox test test-postgres lint format bench
 
 help: ## Show these targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ run: $(BIN)/.installed ## Serve the demo event at http://127.0.0.1:$(PORT) (SQLi
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+sandbox: $(BIN)/.installed ## Serve the Stripe sandbox (TEST MODE) on STRIPE_SANDBOX_PORT, default 12111
+	$(BIN)/python -m sandbox --webhook-url http://127.0.0.1:$(PORT)/stripe/webhook
 
 test: $(BIN)/.installed node_modules/.installed ## Run the whole suite (SQLite; PostgreSQL and Chromium tests when present)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
