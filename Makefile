@@ -26,7 +26,7 @@ install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
 run: $(BIN)/.installed ## Serve the demo event at http://127.0.0.1:$(PORT) (SQLite, Stripe sandbox, local mail)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/python -m sandbox.devserver --port $(PORT)
 
 sandbox: $(BIN)/.installed ## Serve the Stripe sandbox (TEST MODE) on STRIPE_SANDBOX_PORT, default 12111
 	$(BIN)/python -m sandbox --webhook-url http://127.0.0.1:$(PORT)/stripe/webhook

@@ -73,7 +73,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
 
+    app.cli.add_command(stripe_cli)
     app.cli.add_command(event_cli)
     app.cli.add_command(demo_cli)

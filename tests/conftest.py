@@ -3,6 +3,7 @@ a client, an htmx client, a CLI runner, and ways to make events, pages and donat
 
 import os
 import socket
+import threading
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.serving import make_server
 
 from app import create_app, totals
 from app.extensions import db
@@ -185,6 +187,43 @@ def event(app):
             charity_is_scottish=True,
         )
     return app
+
+
+@pytest.fixture
+def live_server(event):
+    """The app served over real HTTP in a background thread; yields its base URL."""
+    event.config["PROGRESS_POLL_SECONDS"] = 1
+    server = make_server("127.0.0.1", 0, event, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    event.config["SITE_URL"] = url
+    yield url
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def _stripe_sandbox():
+    from sandbox.server import start
+
+    handle = start(port=0, backoff=0.05, max_attempts=6, sweep_interval=0.1)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def stripe_sandbox(_stripe_sandbox, event, live_server):
+    """The Stripe sandbox over HTTP, signing webhooks to this test's live app."""
+    from tests.stripe_events import WEBHOOK_SECRET
+
+    _stripe_sandbox.reset()
+    _stripe_sandbox.configure_webhooks(live_server + "/stripe/webhook", WEBHOOK_SECRET)
+    event.config.update(
+        STRIPE_SANDBOX_PORT=_stripe_sandbox.port, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET
+    )
+    yield _stripe_sandbox
+    _stripe_sandbox.wait_for_webhooks(5)
 
 
 class Factory:

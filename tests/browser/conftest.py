@@ -1,11 +1,9 @@
 """Real-browser fixtures: the app on a local port, and Debian's Chromium driven by Playwright."""
 
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import ROOT, skip_or_fail
 
@@ -21,18 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@pytest.fixture
-def live_server(event):
-    """The app served over HTTP in a background thread; yields its base URL."""
-    event.config["PROGRESS_POLL_SECONDS"] = 1
-    server = make_server("127.0.0.1", 0, event, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
 
 
 @pytest.fixture(scope="session")
