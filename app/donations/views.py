@@ -44,13 +44,13 @@ def check_field(slug: str | None = None):
     event = service.event_or_404()
     form = service.new_form(event, request.form)
     form.validate()
-    field = request.htmx.trigger_name or ""
+    field = request.headers.get("X-Changed-Field", "")  # set by static/js/plunge.js
     errors = getattr(form, field).errors if field in form else []
     fee = service.fee_for(event, form.amount_pence)
     body = render_template("donations/_field_check.html", errors=errors, fee=fee, event=event)
-    return htmx_response(
-        body, retarget=f"#{field}-error" if field in form else "none", reswap="innerHTML"
-    )
+    if field not in form:
+        return htmx_response(body, reswap="none")
+    return htmx_response(body, retarget=f"#{field}-error", reswap="innerHTML")
 
 
 @bp.get("/thanks")

@@ -9,3 +9,11 @@ document.addEventListener("htmx:configRequest", function (evt) {
     evt.detail.headers["If-None-Match"] = '"' + shown.getAttribute("data-etag") + '"';
   }
 });
+
+// Inline form checks: the form is what htmx triggers on, so tell the server which field changed.
+document.addEventListener("htmx:configRequest", function (evt) {
+  var changed = evt.detail.triggeringEvent && evt.detail.triggeringEvent.target;
+  if (changed && changed.name) {
+    evt.detail.headers["X-Changed-Field"] = changed.name;
+  }
+});

@@ -1,0 +1,108 @@
+"""A donor in a real browser: the form, Stripe's (sandbox) checkout page, the thanks, the bar."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def fill_donation(tab, base, amount_label="£10", gift_aid=True):
+    tab.goto(base + "/donate")
+    tab.get_by_label(amount_label, exact=True).check()
+    tab.get_by_label("Your name").fill("Fiona Campbell")
+    tab.get_by_label("Your email address").fill("fiona@example.org")
+    tab.get_by_label("A message of support (optional)").fill("Go on yersel!")
+    if gift_aid:
+        tab.get_by_label("Yes, add Gift Aid").check()
+        tab.get_by_label("Title (optional)").fill("Ms")
+        tab.get_by_label("First name").fill("Fiona")
+        tab.get_by_label("Last name").fill("Campbell")
+        tab.get_by_label("House name or number").fill("12")
+        tab.get_by_label("Postcode").fill("g12 8qq")
+        tab.get_by_label("I confirm").check()
+
+
+def pay_with(tab, card):
+    tab.get_by_label("Card number").fill(card)
+    tab.get_by_label("Expiry").fill("12 / 34")
+    tab.get_by_label("CVC").fill("123")
+    tab.get_by_label("Name on card").fill("Fiona Campbell")
+    tab.get_by_role("button", name="Donate").click()
+
+
+def test_donate_ten_pounds_with_gift_aid_and_watch_the_bar_move(
+    live_server, stripe_sandbox, chromium, page, smtp, axe
+):
+    watcher = page
+    watcher.goto(live_server + "/")
+    expect(watcher.locator("#progress-event .raised")).to_have_text("£0.00")
+
+    donor = chromium.new_context(locale="en-GB").new_page()
+    fill_donation(donor, live_server)
+    assert axe(donor) == []  # the form with Gift Aid open
+    donor.get_by_role("button", name="Continue to secure payment").click()
+    expect(donor.get_by_text("TEST MODE").first).to_be_visible()
+    pay_with(donor, "4242 4242 4242 4242")
+
+    expect(donor.get_by_role("heading", name="Thank you, Fiona Campbell!")).to_be_visible()
+    expect(donor.locator(".progress .raised")).to_have_text("£10.00")
+    assert axe(donor) == []
+    expect(watcher.locator("#progress-event .raised")).to_have_text("£10.00", timeout=10_000)
+    expect(watcher.locator("#progress-event .gift-aid")).to_contain_text("£2.50 Gift Aid")
+    assert stripe_sandbox.wait_for_webhooks(10)
+    receipts = smtp.to("fiona@example.org")
+    assert len(receipts) == 1
+    assert (
+        "I want to Gift Aid my donation of £10.00" in receipts[0].get_body(("plain",)).get_content()
+    )
+
+
+def test_a_declined_card_says_why_and_a_retry_goes_through(live_server, stripe_sandbox, page):
+    fill_donation(page, live_server, "£20", gift_aid=False)
+    page.get_by_role("button", name="Continue to secure payment").click()
+    pay_with(page, "4000 0000 0000 0002")
+    expect(page.get_by_text("Your card was declined.").first).to_be_visible()
+    pay_with(page, "4242 4242 4242 4242")
+    expect(page.get_by_role("heading", name="Thank you, Fiona Campbell!")).to_be_visible()
+    expect(page.locator(".progress .raised")).to_have_text("£20.00")
+
+
+def test_a_3d_secure_card_is_challenged_then_paid(live_server, stripe_sandbox, page):
+    fill_donation(page, live_server, "£50", gift_aid=False)
+    page.get_by_role("button", name="Continue to secure payment").click()
+    pay_with(page, "4000 0027 6000 3184")
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_role("heading", name="Thank you, Fiona Campbell!")).to_be_visible()
+    expect(page.locator(".progress .raised")).to_have_text("£50.00")
+
+
+def test_form_errors_are_tied_to_their_fields_and_accessible(live_server, page, axe):
+    page.goto(live_server + "/donate")
+    page.get_by_label("Another amount", exact=True).check()
+    page.get_by_label("Another amount, in pounds").fill("0.50")
+    page.get_by_role("button", name="Continue to secure payment").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    amount = page.get_by_label("Another amount, in pounds")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_accessible_description("The smallest donation is £1.00.")
+    assert axe(page) == []
+
+
+def test_inline_checks_show_the_error_and_the_exact_fee_as_you_type(live_server, page):
+    page.goto(live_server + "/donate")
+    page.get_by_label("Another amount", exact=True).check()
+    amount = page.get_by_label("Another amount, in pounds")
+    amount.fill("100")
+    amount.blur()
+    expect(page.locator("#fee-note")).to_have_text("Covering the fee adds £1.73 to your gift.")
+    amount.fill("0.2")
+    amount.blur()
+    expect(page.locator("#other_amount-error")).to_have_text("The smallest donation is £1.00.")
+
+
+def test_donating_works_without_javascript(live_server, stripe_sandbox, chromium):
+    tab = chromium.new_context(java_script_enabled=False).new_page()
+    fill_donation(tab, live_server, "£20")
+    tab.get_by_role("button", name="Continue to secure payment").click()
+    pay_with(tab, "4242 4242 4242 4242")
+    expect(tab.get_by_role("heading", name="Thank you, Fiona Campbell!")).to_be_visible()
