@@ -2,15 +2,18 @@
 a client, an htmx client, a CLI runner, and ways to make events, pages and donations."""
 
 import os
+import re
 import socket
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.security import generate_password_hash
 
 from app import create_app, totals
 from app.extensions import db
@@ -187,18 +190,41 @@ def event(app):
     return app
 
 
+# Every account the factory makes logs in with this password (see `auth`).
+PASSWORD = "correct horse battery staple"
+
+
+@cache
+def password_hash() -> str:
+    """PASSWORD hashed once per run (scrypt is slow on purpose)."""
+    return generate_password_hash(PASSWORD)
+
+
 class Factory:
     """Small helpers to put participants, pages and donations in the database."""
 
     def __init__(self, app):
         self.app = app
 
+    def user(self, name="Sandra Organiser", email="sandra@example.org", role=Role.ORGANISER) -> int:
+        """An account without a sponsor page (an organiser by default); returns its id."""
+        with self.app.app_context():
+            user = User(email=email, name=name, role=role, password_hash=password_hash())
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
     def participant(
         self, name="Aisha Rahman", slug="aisha", target_pence=30_000, published=True
     ) -> int:
-        """A participant with a sponsor page; returns the page id."""
+        """A participant (email <slug>@example.org) with a sponsor page; returns the page id."""
         with self.app.app_context():
-            user = User(email=f"{slug}@example.org", name=name, role=Role.PARTICIPANT)
+            user = User(
+                email=f"{slug}@example.org",
+                name=name,
+                role=Role.PARTICIPANT,
+                password_hash=password_hash(),
+            )
             page = SponsorPage(
                 participant=user,
                 slug=slug,
@@ -232,6 +258,37 @@ class Factory:
                     donation.paid_at = utcnow()
             db.session.commit()
             return donation.id
+
+
+class AuthActions:
+    """Log a test client in and out, and send forms with their CSRF tokens (flaskr's idea)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf_token(self) -> str:
+        """The session's CSRF token, as the page hands it to htmx."""
+        page = self.client.get("/auth/reset").get_data(as_text=True)
+        return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+    def post(self, url: str, data: dict | None = None, prefix: str = "", **kwargs):
+        """POST a form as the browser would, with the token under the form's prefix."""
+        field = f"{prefix}-csrf_token" if prefix else "csrf_token"
+        return self.client.post(url, data={field: self.csrf_token(), **(data or {})}, **kwargs)
+
+    def login(self, email: str = "aisha@example.org", password: str = PASSWORD):
+        """Log in through the form."""
+        return self.post("/auth/login", {"email": email, "password": password})
+
+    def logout(self):
+        """Log out through the form."""
+        return self.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    """Log `client` in and out."""
+    return AuthActions(client)
 
 
 @pytest.fixture

@@ -9,3 +9,24 @@ document.addEventListener("htmx:configRequest", function (evt) {
     evt.detail.headers["If-None-Match"] = '"' + shown.getAttribute("data-etag") + '"';
   }
 });
+
+// Copy link: the link works as a plain link without JavaScript (or without clipboard
+// access); with it, a click copies the address and says so in a status region.
+document.addEventListener("click", function (evt) {
+  var link = evt.target.closest ? evt.target.closest("[data-copy-link]") : null;
+  if (!link || !navigator.clipboard || !window.isSecureContext) {
+    return;
+  }
+  evt.preventDefault();
+  var status = link.parentNode.querySelector("[data-copy-status]");
+  navigator.clipboard.writeText(link.href).then(
+    function () {
+      if (status) {
+        status.textContent = "Link copied";
+      }
+    },
+    function () {
+      window.location.href = link.href;
+    }
+  );
+});
