@@ -12,7 +12,8 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Formats phones and cameras produce that Pillow reads; others are refused before decoding.
-FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF")
+# (JPEG includes MPO, the multi-picture JPEG some phones write.)
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 MAX_SIDE = 1200
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo is fine; more is a bomb
 JPEG_QUALITY = 85
@@ -22,6 +23,11 @@ NOT_AN_IMAGE = (
     "(on an iPhone, choose 'Most Compatible' in Settings > Camera > Formats)."
 )
 TOO_MANY_PIXELS = "That image is far too large in pixels. Upload a photo of up to 50 megapixels."
+
+
+def size_limit_text() -> str:
+    """The upload limit as people read it: '8 MB'."""
+    return f"{round(current_app.config['MAX_CONTENT_LENGTH'] / 1_048_576, 1):g} MB"
 
 
 class PhotoError(Exception):

@@ -213,6 +213,7 @@ def _editor(page, form=None, photo_form=None, status=200):
         page=page,
         form=form,
         photo_form=photo_form or forms.PhotoForm(formdata=None),
+        size_limit=photos.size_limit_text(),
         share_url=sharing.page_url(page) if page else None,
     ), status
 
@@ -332,8 +333,7 @@ def thank_donor(donation_id: int):
 @bp.app_errorhandler(RequestEntityTooLarge)
 def upload_too_large(_error):
     """A file over the size limit: say so beside the photo field, not as a bare 413."""
-    limit_mb = (request.max_content_length or 0) // (1024 * 1024)
-    message = f"That file is too big. Choose a photo smaller than {limit_mb} MB."
+    message = f"That file is too big. Choose a photo smaller than {photos.size_limit_text()}."
     page = current_user.sponsor_page if current_user.is_authenticated else None
     if request.endpoint == "pages.upload_photo" and page is not None:
         photo_form = forms.PhotoForm(formdata=None)
