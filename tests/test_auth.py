@@ -49,6 +49,12 @@ def test_signup_form_labels_every_field(client, event):
     assert 'hx-post="/auth/signup"' in page and 'action="/auth/signup"' in page
 
 
+def test_signup_links_the_privacy_notice_once_it_exists(app, client, event):
+    if "events.show_privacy" not in app.view_functions:
+        app.add_url_rule("/privacy", "events.show_privacy", lambda: "privacy")
+    assert '<a href="/privacy">' in client.get("/auth/signup").get_data(as_text=True)
+
+
 def test_signup_emails_a_link_and_makes_no_account_until_it_is_followed(client, auth, event, smtp):
     response = _signup(auth, email="  Morag@Example.org ")
     assert response.status_code == 303

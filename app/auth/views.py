@@ -8,8 +8,10 @@ from flask_wtf.csrf import CSRFError
 
 from app.auth import forms, service
 from app.extensions import limiter
+from app.urls import url_if_exists
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+bp.add_app_template_global(url_if_exists, "url_if_exists")
 
 # Slow down password guessing and mail-bombing someone's inbox; GETs are never limited.
 ATTEMPTS = "10 per minute; 50 per hour"

@@ -15,6 +15,7 @@ from app.events.service import counted_clause, get_event
 from app.extensions import db
 from app.models import Donation, PageStatus, SponsorPage, SponsorUpdate, User, utcnow
 from app.pages import photos
+from app.urls import url_if_exists
 
 SLUG_MIN, SLUG_MAX = 3, 40
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -264,6 +265,11 @@ def steps(page: SponsorPage | None, urls: dict[str, str]) -> list[Step]:
         ),
         Step("Share your page with friends and family", False, urls["share"]),
     ]
+
+
+def donate_url(page: SponsorPage) -> str | None:
+    """Where to sponsor this page, once the donation flow is part of the site, else None."""
+    return url_if_exists("donations.donate", slug=page.slug)
 
 
 def safety_url() -> str | None:

@@ -41,6 +41,7 @@ def show_page(slug: str):
         recent=recent_donations(limit=PUBLIC_DONATIONS, sponsor_page_id=page.id),
         updates=service.visible_updates(page),
         share_url=sharing.page_url(page),
+        donate_url=service.donate_url(page),
         manage=service.may_manage(current_user, page),
         moderation_form=forms.ModerationForm(formdata=None),
     )
