@@ -2,18 +2,15 @@
 a client, an htmx client, a CLI runner, and ways to make events, pages and donations."""
 
 import os
-import re
 import socket
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
-from functools import cache
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
-from werkzeug.security import generate_password_hash
 
 from app import create_app, totals
 from app.extensions import db
@@ -28,6 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.timefmt import parse_london
+from tests.accounts import AuthActions, password_hash
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get(
@@ -190,16 +188,6 @@ def event(app):
     return app
 
 
-# Every account the factory makes logs in with this password (see `auth`).
-PASSWORD = "correct horse battery staple"
-
-
-@cache
-def password_hash() -> str:
-    """PASSWORD hashed once per run (scrypt is slow on purpose)."""
-    return generate_password_hash(PASSWORD)
-
-
 class Factory:
     """Small helpers to put participants, pages and donations in the database."""
 
@@ -260,41 +248,16 @@ class Factory:
             return donation.id
 
 
-class AuthActions:
-    """Log a test client in and out, and send forms with their CSRF tokens (flaskr's idea)."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def csrf_token(self) -> str:
-        """The session's CSRF token, as the page hands it to htmx."""
-        page = self.client.get("/auth/reset").get_data(as_text=True)
-        return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-
-    def post(self, url: str, data: dict | None = None, prefix: str = "", **kwargs):
-        """POST a form as the browser would, with the token under the form's prefix."""
-        field = f"{prefix}-csrf_token" if prefix else "csrf_token"
-        return self.client.post(url, data={field: self.csrf_token(), **(data or {})}, **kwargs)
-
-    def login(self, email: str = "aisha@example.org", password: str = PASSWORD):
-        """Log in through the form."""
-        return self.post("/auth/login", {"email": email, "password": password})
-
-    def logout(self):
-        """Log out through the form."""
-        return self.post("/auth/logout")
+@pytest.fixture
+def make(event):
+    """Factory for participants and donations on top of a configured event."""
+    return Factory(event)
 
 
 @pytest.fixture
 def auth(client) -> AuthActions:
     """Log `client` in and out."""
     return AuthActions(client)
-
-
-@pytest.fixture
-def make(event):
-    """Factory for participants and donations on top of a configured event."""
-    return Factory(event)
 
 
 @pytest.fixture(scope="session")

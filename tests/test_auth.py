@@ -9,7 +9,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from app.auth import service
 from app.extensions import db
 from app.models import PendingSignup, Role, User
-from tests.conftest import PASSWORD
+from tests.accounts import PASSWORD
 
 NEW_PASSWORD = "a brand new password"
 
@@ -363,7 +363,8 @@ def test_a_form_without_its_token_gets_a_friendly_page(client, event):
 def test_too_many_attempts_get_a_friendly_page(database_url, tmp_path, make):
     from app import create_app
     from app.extensions import limiter
-    from tests.conftest import AuthActions, _test_overrides
+    from tests.accounts import AuthActions
+    from tests.conftest import _test_overrides
 
     limited = create_app(
         {

@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Donation, SponsorPage, SponsorUpdate, Totals
-from tests.conftest import AuthActions
+from tests.accounts import AuthActions
 from tests.test_page_photos import image_bytes
 
 SECRETS = ("SECRET-TITLE", "SECRET-STORY", "SECRET-UPDATE", "SECRET-THANKS")
