@@ -1,15 +1,6 @@
 // Plunge's only script. The site works without it; htmx enhances.
 "use strict";
 
-// Live progress: tell the server which version is on screen, so it can answer
-// 304 Not Modified and nothing is swapped (and screen readers hear nothing new).
-document.addEventListener("htmx:configRequest", function (evt) {
-  var shown = evt.detail.elt.querySelector("[data-etag]");
-  if (shown) {
-    evt.detail.headers["If-None-Match"] = '"' + shown.getAttribute("data-etag") + '"';
-  }
-});
-
 // Copy link: the link works as a plain link without JavaScript (or without clipboard
 // access); with it, a click copies the address and says so in a status region.
 document.addEventListener("click", function (evt) {
@@ -29,4 +20,13 @@ document.addEventListener("click", function (evt) {
       window.location.href = link.href;
     }
   );
+});
+
+// Live progress: tell the server which version is on screen, so it can answer
+// 304 Not Modified and nothing is swapped (and screen readers hear nothing new).
+document.addEventListener("htmx:configRequest", function (evt) {
+  var shown = evt.detail.elt.querySelector("[data-etag]");
+  if (shown) {
+    evt.detail.headers["If-None-Match"] = '"' + shown.getAttribute("data-etag") + '"';
+  }
 });
