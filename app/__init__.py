@@ -66,11 +66,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.events.views import bp as events_bp
+    from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
 
     app.register_blueprint(events_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(me_bp)
 
 
 def _register_cli(app: Flask) -> None:

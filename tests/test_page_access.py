@@ -1,5 +1,5 @@
 """One participant can never see or change another's draft, settings, photo, updates or
-replies: every route of the pages and auth blueprints, tried by another participant and by
+replies: every route of the pages, me and auth blueprints, tried by another participant and by
 a visitor who is not logged in."""
 
 from io import BytesIO
@@ -89,19 +89,19 @@ def _attempts(victim) -> dict[str, list[tuple]]:
             for action in ("hide", "approve", "unhide")
         ],
         "pages.hide_update": [("POST", f"/p/{slug}/updates/{update_id}/hide", {}, "", True)],
-        "pages.home": [("GET", "/me", None, "", False)],
-        "pages.edit_page": [
+        "me.home": [("GET", "/me", None, "", False)],
+        "me.edit_page": [
             ("GET", "/me/page", None, "", False),
             ("POST", "/me/page", takeover, "", False),
         ],
-        "pages.check_slug": [("GET", f"/me/page/slug?slug={slug}", None, "", False)],
-        "pages.upload_photo": [("POST", "/me/page/photo", upload, "photo", False)],
-        "pages.delete_photo": [("POST", "/me/page/photo/delete", {}, "", False)],
-        "pages.publish_page": [("POST", "/me/page/publish", {}, "", False)],
-        "pages.unpublish_page": [("POST", "/me/page/unpublish", {}, "", False)],
-        "pages.post_update": [("POST", "/me/updates", {"update-body": "hi"}, "update", False)],
-        "pages.delete_update": [("POST", f"/me/updates/{update_id}/delete", {}, "", True)],
-        "pages.thank_donor": [
+        "me.check_slug": [("GET", f"/me/page/slug?slug={slug}", None, "", False)],
+        "me.upload_photo": [("POST", "/me/page/photo", upload, "photo", False)],
+        "me.delete_photo": [("POST", "/me/page/photo/delete", {}, "", False)],
+        "me.publish_page": [("POST", "/me/page/publish", {}, "", False)],
+        "me.unpublish_page": [("POST", "/me/page/unpublish", {}, "", False)],
+        "me.post_update": [("POST", "/me/updates", {"update-body": "hi"}, "update", False)],
+        "me.delete_update": [("POST", f"/me/updates/{update_id}/delete", {}, "", True)],
+        "me.thank_donor": [
             (
                 "POST",
                 f"/me/donations/{donation_id}/thanks",
@@ -124,7 +124,7 @@ def _blueprint_endpoints(app) -> set[str]:
     return {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith(("pages.", "auth."))
+        if rule.endpoint.startswith(("pages.", "me.", "auth."))
     }
 
 

@@ -18,7 +18,7 @@ ATTEMPTS = "10 per minute; 50 per hour"
 
 
 def _home():
-    return redirect(url_for("pages.home"), 303)
+    return redirect(url_for("me.home"), 303)
 
 
 def _hx_redirect(endpoint: str):
@@ -96,7 +96,7 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
     ok = target and target.startswith("/") and not parts.scheme and not parts.netloc
     if not ok or target.startswith("//") or "\\" in target:
-        return url_for("pages.home")
+        return url_for("me.home")
     return target
 
 
