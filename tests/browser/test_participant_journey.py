@@ -86,6 +86,7 @@ def test_sign_up_build_publish_and_share_a_page(
 
     page.get_by_role("button", name="Publish my page").click()
     expect(page.get_by_text("Your page is live! Now share it.")).to_be_visible()
+    assert axe(page) == []  # the participant's home, with the share panel
     expect(page.get_by_role("link", name="Copy link")).to_have_attribute(
         "href", f"{live_server}/p/morag-abseils"
     )
@@ -149,3 +150,33 @@ def test_the_editor_works_without_javascript(live_server, chromium, make):
     tab.get_by_role("button", name="Save changes").click()
     expect(tab.get_by_text("Your changes are saved.")).to_be_visible()
     context.close()
+
+
+def test_thank_donors_and_post_updates_without_a_reload(live_server, page, make, axe):
+    page_id = make.participant()
+    make.donation(2500, page_id=page_id, donor_name="Fiona", message="Go Aisha!")
+    make.donation(1000, page_id=page_id, donor_name="Secret Sam", anonymous=True)
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("Email address").fill("aisha@example.org")
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_text("(anonymous to the public)")).to_be_visible()
+    page.evaluate("window.__notReloaded = true")
+
+    page.get_by_text("Say thank you to Fiona").click()
+    page.get_by_label("Your reply to Fiona").fill("Thank you so much, Fiona!")
+    page.get_by_role("button", name="Save reply").first.click()
+    expect(page.get_by_text("Reply saved.")).to_be_visible()
+
+    page.get_by_role("button", name="Post update").click()
+    expect(page.locator("#update-body-error")).to_contain_text("Write your update first")
+    page.get_by_label("Post an update").fill("Training at the climbing wall tonight.")
+    page.get_by_role("button", name="Post update").click()
+    expect(page.locator("#sponsor-updates")).to_contain_text("Training at the climbing wall")
+    assert page.evaluate("window.__notReloaded") is True
+    assert axe(page) == []
+
+    page.goto(live_server + "/p/aisha")
+    expect(page.get_by_text("Aisha Rahman replied:")).to_be_visible()
+    expect(page.get_by_text("Thank you so much, Fiona!")).to_be_visible()
+    expect(page.get_by_text("Secret Sam")).to_have_count(0)
