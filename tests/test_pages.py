@@ -233,6 +233,29 @@ def test_when_pages_need_approval_a_published_page_waits_for_an_organiser(client
     assert client.get("/p/aisha").status_code == 200
 
 
+def test_organisers_find_pages_waiting_for_approval_and_hidden_ones_at_home(client, auth, make):
+    _set_event(make.app, pages_need_approval=True)
+    make.participant("Aisha Rahman", "aisha")
+    make.participant("Callum MacLeod", "callum", published=False)
+    make.user()
+    auth.login(email="callum@example.org")
+    auth.post("/me/page/publish")
+    auth.logout()
+    auth.login(email="sandra@example.org")
+    auth.post(
+        "/p/aisha/moderation",
+        {"moderate-action": "hide", "moderate-reason": "Phone number in the story"},
+        prefix="moderate",
+    )
+    html = client.get("/me").get_data(as_text=True)
+    waiting, hidden = html.split("Hidden by an organiser:")
+    assert '<a href="/p/callum">Callum MacLeod abseils</a>' in waiting
+    assert '<a href="/p/aisha">Aisha Rahman abseils</a>' in hidden
+    auth.logout()
+    auth.login(email="callum@example.org")
+    assert "Pages to look at" not in client.get("/me").get_data(as_text=True)
+
+
 def test_an_organiser_hides_a_page_saying_why_and_the_participant_sees_it(client, auth, make):
     make.participant()
     make.user()

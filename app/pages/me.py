@@ -42,6 +42,7 @@ def _home_context(page, update_form=None, thank_form=None, thanked=None):
         "share_url": sharing.page_url(page) if page else None,
         "steps": service.steps(page, _step_urls()),
         "safety_url": service.safety_url(),
+        "moderation": service.pages_for_moderation() if current_user.is_organiser else None,
     }
 
 

@@ -267,6 +267,20 @@ def steps(page: SponsorPage | None, urls: dict[str, str]) -> list[Step]:
     ]
 
 
+def pages_for_moderation() -> dict[str, list[SponsorPage]]:
+    """Pages an organiser should look at: published and waiting for approval, or hidden."""
+    waiting = select(SponsorPage).where(
+        SponsorPage.status == PageStatus.PUBLISHED,
+        SponsorPage.approved_at.is_(None),
+        SponsorPage.hidden_at.is_(None),
+    )
+    hidden = select(SponsorPage).where(SponsorPage.hidden_at.is_not(None))
+    return {
+        "waiting": list(db.session.scalars(waiting.order_by(SponsorPage.updated_at))),
+        "hidden": list(db.session.scalars(hidden.order_by(SponsorPage.hidden_at.desc()))),
+    }
+
+
 def donate_url(page: SponsorPage) -> str | None:
     """Where to sponsor this page, once the donation flow is part of the site, else None."""
     return url_if_exists("donations.donate", slug=page.slug)
