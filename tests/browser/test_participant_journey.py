@@ -114,12 +114,13 @@ def test_sign_up_build_publish_and_share_a_page(
 
 def test_copy_link_copies_with_javascript_and_is_a_plain_link_without(live_server, chromium, make):
     make.participant()
+    page_url = make.app.config["SITE_URL"] + "/p/aisha"
     context = chromium.new_context(permissions=["clipboard-read", "clipboard-write"])
     tab = context.new_page()
     tab.goto(live_server + "/p/aisha")
     tab.get_by_role("link", name="Copy link").click()
     expect(tab.locator("[data-copy-status]")).to_have_text("Link copied")
-    assert tab.evaluate("navigator.clipboard.readText()") == "http://127.0.0.1:5000/p/aisha"
+    assert tab.evaluate("navigator.clipboard.readText()") == page_url
     assert tab.url == live_server + "/p/aisha"
     context.close()
 
@@ -127,9 +128,7 @@ def test_copy_link_copies_with_javascript_and_is_a_plain_link_without(live_serve
     tab = no_js.new_page()
     tab.goto(live_server + "/p/aisha")
     expect(tab.locator("#progress-page-1 .raised")).to_have_text("£0.00")
-    expect(tab.get_by_role("link", name="Copy link")).to_have_attribute(
-        "href", "http://127.0.0.1:5000/p/aisha"
-    )
+    expect(tab.get_by_role("link", name="Copy link")).to_have_attribute("href", page_url)
     no_js.close()
 
 
