@@ -55,27 +55,36 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         database.tune_engine(db.engine)
 
-    from app.models import User
+    from app.auth.service import load_user
 
-    @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.pages.me import bp as me_bp
+    from app.pages.views import bp as pages_bp
     from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(events_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(webhooks_bp)
 
 
 def _register_cli(app: Flask) -> None:
+    from app.auth.cli import organiser_cli
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
 
     app.cli.add_command(stripe_cli)
     app.cli.add_command(event_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(organiser_cli)

@@ -27,6 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.timefmt import parse_london
+from tests.accounts import AuthActions, password_hash
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get(
@@ -232,12 +233,25 @@ class Factory:
     def __init__(self, app):
         self.app = app
 
+    def user(self, name="Sandra Organiser", email="sandra@example.org", role=Role.ORGANISER) -> int:
+        """An account without a sponsor page (an organiser by default); returns its id."""
+        with self.app.app_context():
+            user = User(email=email, name=name, role=role, password_hash=password_hash())
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
     def participant(
         self, name="Aisha Rahman", slug="aisha", target_pence=30_000, published=True
     ) -> int:
-        """A participant with a sponsor page; returns the page id."""
+        """A participant (email <slug>@example.org) with a sponsor page; returns the page id."""
         with self.app.app_context():
-            user = User(email=f"{slug}@example.org", name=name, role=Role.PARTICIPANT)
+            user = User(
+                email=f"{slug}@example.org",
+                name=name,
+                role=Role.PARTICIPANT,
+                password_hash=password_hash(),
+            )
             page = SponsorPage(
                 participant=user,
                 slug=slug,
@@ -277,6 +291,12 @@ class Factory:
 def make(event):
     """Factory for participants and donations on top of a configured event."""
     return Factory(event)
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    """Log `client` in and out."""
+    return AuthActions(client)
 
 
 @pytest.fixture(scope="session")

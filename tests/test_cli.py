@@ -73,3 +73,13 @@ def test_demo_totals_match_the_donations(runner, app, client):
         expected = sum(d.contribution().raised_pence for d in db.session.query(Donation))
         assert db.session.get(Totals, EVENT_SCOPE).raised_pence == expected
     assert client.get("/").status_code == 200
+
+
+def test_configure_sets_whether_pages_need_approval(runner, event):
+    result = runner.invoke(args=["event", "configure", "--pages-need-approval"])
+    assert result.exit_code == 0, result.output
+    with event.app_context():
+        assert db.session.get(Event, 1).pages_need_approval is True
+    runner.invoke(args=["event", "configure", "--pages-go-live"])
+    with event.app_context():
+        assert db.session.get(Event, 1).pages_need_approval is False

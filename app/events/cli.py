@@ -51,6 +51,11 @@ class LondonTime(click.ParamType):
 @click.option("--scottish/--not-scottish", "charity_is_scottish", default=None)
 @click.option("--closes-at", type=LondonTime(), help="UK time; live updates stop then.")
 @click.option("--donations-open/--donations-closed", default=None)
+@click.option(
+    "--pages-need-approval/--pages-go-live",
+    default=None,
+    help="Whether an organiser approves each sponsor page before it is public.",
+)
 def configure_command(**options):
     """Create the event, or change the settings given."""
     settings = {key: value for key, value in options.items() if value is not None}

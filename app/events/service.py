@@ -33,6 +33,7 @@ EDITABLE_FIELDS = (
     "charity_is_scottish",
     "closes_at",
     "donations_open",
+    "pages_need_approval",
 )
 
 

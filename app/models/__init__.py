@@ -9,8 +9,8 @@ from app.models.donations import (
 )
 from app.models.event import EVENT_ID, Event
 from app.models.outbox import OutboxMessage
-from app.models.people import Role, User
-from app.models.sponsor_pages import PageStatus, SponsorPage
+from app.models.people import PendingSignup, Role, User
+from app.models.sponsor_pages import PageStatus, SponsorPage, SponsorUpdate
 from app.models.stripe_events import StripeEvent
 from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
@@ -26,8 +26,10 @@ __all__ = [
     "DonationStatus",
     "Event",
     "PageStatus",
+    "PendingSignup",
     "Role",
     "SponsorPage",
+    "SponsorUpdate",
     "StripeEvent",
     "Totals",
     "User",

@@ -103,6 +103,9 @@ class Donation(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     message_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     anonymous: Mapped[bool] = mapped_column(default=False)
+    # The participant's public reply under the donation; only the page's owner writes it.
+    thank_you: Mapped[str] = mapped_column(Text, default="")
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     hide_amount: Mapped[bool] = mapped_column(default=False)
 
     # Gift Aid declaration, as the donor gave it, with the wording version they saw.

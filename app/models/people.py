@@ -1,6 +1,7 @@
 """People who log in: participants, organisers and instructors."""
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -42,3 +43,28 @@ class User(UserMixin, db.Model):
     def is_organiser(self) -> bool:
         """True for organisers, who see money, health data and every page."""
         return self.role == Role.ORGANISER
+
+    @property
+    def password_fingerprint(self) -> str:
+        """A short digest of the password hash: changes whenever the password does, so reset
+        links and logged-in sessions made before a change stop working."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """Flask-Login's session key: the id plus the password fingerprint (see `load_user`)."""
+        return f"{self.id}:{self.password_fingerprint}"
+
+
+class PendingSignup(db.Model):
+    """A sign-up waiting for its emailed link to be followed; only then does a `User` exist.
+
+    Until then nothing about the address is stored on an account, so nobody can squat on
+    someone else's email, and sign-up, log-in and reset all answer alike for any address."""
+
+    __tablename__ = "pending_signups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

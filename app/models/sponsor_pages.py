@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,6 +28,8 @@ class SponsorPage(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     story: Mapped[str] = mapped_column(Text, default="")
     photo_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # Read aloud by screen readers and shown when the photo cannot load.
+    photo_alt: Mapped[str] = mapped_column(String(200), default="")
     target_pence: Mapped[int] = mapped_column(default=25_000)
     status: Mapped[PageStatus] = mapped_column(
         Enum(
@@ -43,6 +45,9 @@ class SponsorPage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     participant: Mapped["User"] = relationship(back_populates="sponsor_page")  # noqa: F821
+    updates: Mapped[list["SponsorUpdate"]] = relationship(
+        back_populates="sponsor_page", order_by="SponsorUpdate.created_at.desc()"
+    )
 
     @property
     def is_public(self) -> bool:
@@ -57,3 +62,19 @@ class SponsorPage(db.Model):
     def totals_scope(self) -> str:
         """The key of this page's row in the totals table."""
         return f"page:{self.id}"
+
+
+class SponsorUpdate(db.Model):
+    """A short news item the participant posts on their page ("Training went well!")."""
+
+    __tablename__ = "sponsor_updates"
+    __table_args__ = (Index("ix_sponsor_updates_page_created", "sponsor_page_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sponsor_page_id: Mapped[int] = mapped_column(ForeignKey("sponsor_pages.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by an organiser moderating the page; the participant deletes their own instead.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    sponsor_page: Mapped[SponsorPage] = relationship(back_populates="updates")

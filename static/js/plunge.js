@@ -1,6 +1,27 @@
 // Plunge's only script. The site works without it; htmx enhances.
 "use strict";
 
+// Copy link: the link works as a plain link without JavaScript (or without clipboard
+// access); with it, a click copies the address and says so in a status region.
+document.addEventListener("click", function (evt) {
+  var link = evt.target.closest ? evt.target.closest("[data-copy-link]") : null;
+  if (!link || !navigator.clipboard || !window.isSecureContext) {
+    return;
+  }
+  evt.preventDefault();
+  var status = link.parentNode.querySelector("[data-copy-status]");
+  navigator.clipboard.writeText(link.href).then(
+    function () {
+      if (status) {
+        status.textContent = "Link copied";
+      }
+    },
+    function () {
+      window.location.href = link.href;
+    }
+  );
+});
+
 // Live progress: tell the server which version is on screen, so it can answer
 // 304 Not Modified and nothing is swapped (and screen readers hear nothing new).
 document.addEventListener("htmx:configRequest", function (evt) {

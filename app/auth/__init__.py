@@ -1,0 +1,1 @@
+"""Accounts: sign up, log in and out, reset a forgotten password, and the first organiser."""

@@ -1,0 +1,191 @@
+"""Accounts: passwords, emailed links (sign-up confirmation, password reset) and sessions.
+
+Every answer is the same whether or not an address has an account: sign-up and reset always
+say "check your email", and log-in always says the same thing when it fails."""
+
+from datetime import timedelta
+from functools import cache
+
+from flask import current_app, g, session
+from flask_login import login_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app import mail
+from app.extensions import db
+from app.models import PendingSignup, Role, User, utcnow
+from app.urls import absolute_url
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+RESET_LINK_LIFETIME = timedelta(hours=1)
+SIGNUP_LINK_LIFETIME = timedelta(hours=24)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked when an address has no account, so a failed log-in takes as long either way.
+    return generate_password_hash("plunge-timing-equaliser")
+
+
+def normalise_email(address: str | None) -> str:
+    """Email addresses compare without case or surrounding spaces."""
+    return (address or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """A salted hash with werkzeug's current default algorithm (scrypt)."""
+    return generate_password_hash(password)
+
+
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the session names the user and their password fingerprint, so
+    changing a password logs out every other session."""
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.password_fingerprint != fingerprint:
+        return None
+    return user
+
+
+def user_by_email(address: str) -> User | None:
+    """The account for an address, if there is one."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(address)))
+
+
+def authenticate(address: str, password: str) -> User | None:
+    """The user whose address and password these are, or None, in about the same time."""
+    user = user_by_email(address)
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def log_in(user: User) -> None:
+    """Start a fresh session for `user`: nothing from before log-in survives (session fixation)."""
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the old token per request
+    login_user(user)
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"plunge-{purpose}")
+
+
+def _load_token(purpose: str, token: str, max_age: timedelta):
+    try:
+        return _serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
+    except (BadSignature, SignatureExpired):
+        return None
+
+
+def start_signup(name: str, address: str, password: str) -> None:
+    """Email a confirmation link for a new address, or a "you already have an account" note
+    to the owner of an existing one; the caller shows the same page either way."""
+    address = normalise_email(address)
+    password_hash = hash_password(password)  # on both paths, so both take as long
+    _forget_stale_signups()
+    if user_by_email(address) is not None:
+        mail.queue(
+            address,
+            "You already have an account",
+            "account_exists",
+            login_url=absolute_url("auth.login"),
+            reset_url=absolute_url("auth.request_reset"),
+        )
+    else:
+        pending = PendingSignup(email=address, name=name.strip(), password_hash=password_hash)
+        db.session.add(pending)
+        db.session.flush()
+        token = _serializer("signup").dumps(pending.id)
+        mail.queue(
+            address,
+            "Confirm your email address",
+            "confirm_signup",
+            name=pending.name,
+            confirm_url=absolute_url("auth.confirm_signup", token=token),
+            hours=int(SIGNUP_LINK_LIFETIME.total_seconds() // 3600),
+        )
+    db.session.commit()
+
+
+def _forget_stale_signups() -> None:
+    cutoff = utcnow() - SIGNUP_LINK_LIFETIME
+    db.session.execute(delete(PendingSignup).where(PendingSignup.created_at < cutoff))
+
+
+def pending_signup(token: str) -> PendingSignup | None:
+    """The sign-up a confirmation link is for, while the link is valid and unused."""
+    signup_id = _load_token("signup", token, SIGNUP_LINK_LIFETIME)
+    return db.session.get(PendingSignup, signup_id) if isinstance(signup_id, int) else None
+
+
+def confirm_signup(pending: PendingSignup) -> User | None:
+    """Turn a confirmed sign-up into a participant's account. None if the address got an
+    account meanwhile (an earlier link was followed first)."""
+    existing = user_by_email(pending.email)
+    db.session.execute(delete(PendingSignup).where(PendingSignup.email == pending.email))
+    if existing is not None:
+        db.session.commit()
+        return None
+    user = User(
+        email=pending.email,
+        name=pending.name,
+        password_hash=pending.password_hash,
+        role=Role.PARTICIPANT,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def request_password_reset(address: str) -> None:
+    """Email a reset link if the address has an account; do nothing visible otherwise."""
+    user = user_by_email(address)
+    if user is None:
+        return
+    token = _serializer("reset").dumps({"user": user.id, "fp": user.password_fingerprint})
+    mail.queue(
+        user.email,
+        "Reset your password",
+        "password_reset",
+        name=user.name,
+        reset_url=absolute_url("auth.reset_password", token=token),
+        minutes=int(RESET_LINK_LIFETIME.total_seconds() // 60),
+    )
+    db.session.commit()
+
+
+def user_for_reset(token: str) -> User | None:
+    """The user a reset link is for, while it is in date and the password is unchanged:
+    setting a new password changes the fingerprint, so each link works once."""
+    data = _load_token("reset", token, RESET_LINK_LIFETIME)
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = db.session.get(User, data["user"])
+    if user is None or user.password_fingerprint != data.get("fp"):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new password hash; older sessions and reset links stop working."""
+    user.password_hash = hash_password(password)
+    db.session.commit()
+
+
+def create_organiser(address: str, name: str, password: str) -> User:
+    """Create an organiser account (from the command line: there is no sign-up for one)."""
+    user = User(
+        email=normalise_email(address),
+        name=name.strip(),
+        password_hash=hash_password(password),
+        role=Role.ORGANISER,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user

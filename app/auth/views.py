@@ -1,0 +1,149 @@
+"""Sign up, log in and out, and reset a forgotten password."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+
+from app.auth import forms, service
+from app.extensions import limiter
+from app.urls import url_if_exists
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+bp.add_app_template_global(url_if_exists, "url_if_exists")
+
+# Slow down password guessing and mail-bombing someone's inbox; GETs are never limited.
+ATTEMPTS = "10 per minute; 50 per hour"
+
+
+def _home():
+    return redirect(url_for("me.home"), 303)
+
+
+def _hx_redirect(endpoint: str):
+    """A 303 for a plain form post; for htmx, a header telling it to load the new page."""
+    if request.htmx:
+        return "", 204, {"HX-Redirect": url_for(endpoint)}
+    return redirect(url_for(endpoint), 303)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(ATTEMPTS, methods=["POST"])
+def signup():
+    """Sign up: the answer is "check your email" whether or not the address has an account."""
+    if current_user.is_authenticated:
+        return _home()
+    form = forms.SignupForm()
+    if form.validate_on_submit():
+        service.start_signup(form.name.data, form.email.data, form.password.data)
+        session["check_email"] = {"address": form.email.data, "purpose": "signup"}
+        return _hx_redirect("auth.check_email")
+    status = 422 if form.errors else 200
+    if request.htmx:
+        return render_template("auth/_signup_form.html", form=form), status
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.get("/check-email")
+def check_email():
+    """Where sign-up and reset requests land: the same words for every address."""
+    sent = session.get("check_email")
+    if not sent:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/check_email.html", **sent)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm_signup(token: str):
+    """An emailed sign-up link: shows a button (mail scanners follow links); the POST acts."""
+    pending = service.pending_signup(token)
+    if pending is None:
+        return render_template("auth/link_expired.html", purpose="signup"), 404
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("auth/confirm.html", form=form, name=pending.name)
+    user = service.confirm_signup(pending)
+    if user is None:
+        flash("Your account is already set up: log in below.", "info")
+        return redirect(url_for("auth.login"), 303)
+    service.log_in(user)
+    flash(f"Welcome, {user.name}! Your account is ready.", "success")
+    return _home()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(ATTEMPTS, methods=["POST"])
+def login():
+    """Log in with email and password; one message for every way it can fail."""
+    if current_user.is_authenticated:
+        return _home()
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            service.log_in(user)
+            return redirect(_safe_next(request.args.get("next")), 303)
+        form.password.errors.append(
+            "That email address and password don't match an account. "
+            "Check them, or reset your password."
+        )
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def _safe_next(target: str | None) -> str:
+    """Only ever go on to a path on this site, never to another one (open redirects)."""
+    parts = urlsplit(target or "")
+    ok = target and target.startswith("/") and not parts.scheme and not parts.netloc
+    if not ok or target.startswith("//") or "\\" in target:
+        return url_for("me.home")
+    return target
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST with a CSRF token, so no other site can log you out)."""
+    logout_user()
+    session.clear()
+    flash("You have logged out.", "info")
+    return redirect(url_for("events.show_event"), 303)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(ATTEMPTS, methods=["POST"])
+def request_reset():
+    """Ask for a reset link; the answer is the same whether or not the address has an account."""
+    form = forms.ResetRequestForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        session["check_email"] = {"address": form.email.data, "purpose": "reset"}
+        return redirect(url_for("auth.check_email"), 303)
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(ATTEMPTS, methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from an emailed link that works once, for an hour."""
+    user = service.user_for_reset(token)
+    if user is None:
+        return render_template("auth/link_expired.html", purpose="reset"), 404
+    form = forms.NewPasswordForm()
+    if form.validate_on_submit():
+        service.set_password(user, form.password.data)
+        service.log_in(user)
+        flash("Your password has been changed and you are logged in.", "success")
+        return _home()
+    return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(_error):
+    """A form sent without a valid token, usually one left open too long: say what to do."""
+    return render_template("errors/csrf.html"), 400
+
+
+@bp.app_errorhandler(429)
+def too_many_attempts(_error):
+    """Rate limited: say to wait, not a raw error page."""
+    return render_template("errors/429.html"), 429

@@ -1,0 +1,134 @@
+"""Sponsor page forms: the page, its photo, updates, thank-you replies and moderation."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField, TextAreaField, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from app.money import format_pence, parse_pounds
+from app.pages import service
+
+MIN_TARGET_PENCE = 1_000
+MAX_TARGET_PENCE = 10_000_000
+STORY_MAX = 5_000
+UPDATE_MAX = 1_000
+THANK_YOU_MAX = 500
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _lower(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _text(label, max_chars, required=None, **render_kw):
+    validators = [DataRequired(required)] if required else []
+    validators.append(Length(max=max_chars, message=f"Use {max_chars:,} characters or fewer"))
+    return TextAreaField(label, filters=[_strip], validators=validators, render_kw=render_kw)
+
+
+class PageForm(FlaskForm):
+    """Title, address, target and story. Set `page_id` when editing an existing page."""
+
+    page_id: int | None = None
+    target_pence: int | None = None
+
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[
+            DataRequired("Give your page a title"),
+            Length(max=120, message="Use 120 characters or fewer"),
+        ],
+    )
+    slug = StringField(
+        "Web address",
+        filters=[_lower],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
+    )
+    target = StringField(
+        "Your target, in pounds",
+        filters=[_strip],
+        validators=[DataRequired("Enter your target, like 250")],
+        render_kw={"inputmode": "decimal"},
+    )
+    story = _text("Your story", STORY_MAX, rows=10)
+
+    def validate_slug(self, field):
+        """Free, readable and not a word the site keeps for itself."""
+        problem = service.slug_problem(field.data or "", self.page_id)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_target(self, field):
+        """Pounds, between the smallest and largest sensible targets."""
+        try:
+            pence = parse_pounds(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        if not MIN_TARGET_PENCE <= pence <= MAX_TARGET_PENCE:
+            raise ValidationError(
+                f"Choose a target between {format_pence(MIN_TARGET_PENCE)} "
+                f"and {format_pence(MAX_TARGET_PENCE)}"
+            )
+        self.target_pence = pence
+
+
+class _Prefixed(FlaskForm):
+    """A form that shares its page with others: field names and ids carry a prefix."""
+
+    default_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.default_prefix)
+        super().__init__(*args, **kwargs)
+
+
+class PhotoForm(_Prefixed):
+    """A photo and a description of it for people who can't see it."""
+
+    default_prefix = "photo"
+    file = FileField(
+        "Photo",
+        validators=[FileRequired("Choose a photo to upload")],
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+    alt = StringField(
+        "Describe your photo",
+        filters=[_strip],
+        validators=[
+            DataRequired("Describe your photo in a few words, like 'Morag in a climbing helmet'"),
+            Length(max=200, message="Use 200 characters or fewer"),
+        ],
+    )
+
+
+class UpdateForm(_Prefixed):
+    """A short update for sponsors."""
+
+    default_prefix = "update"
+    body = _text("Post an update", UPDATE_MAX, required="Write your update first", rows=3)
+
+
+class ThankYouForm(FlaskForm):
+    """A public reply under a donation; empty removes it. Prefix it with the donation."""
+
+    reply = _text("Your reply", THANK_YOU_MAX, rows=2)
+
+
+MODERATION_ACTIONS = ("hide", "unhide", "approve")
+
+
+class ModerationForm(_Prefixed):
+    """An organiser hides a page (saying why: the participant sees it), unhides or approves it."""
+
+    default_prefix = "moderate"
+    action = StringField(validators=[AnyOf(MODERATION_ACTIONS, message="Choose what to do")])
+    reason = _text("Why is the page hidden? (The participant sees this.)", 500, rows=2)
+
+    def validate_reason(self, field):
+        """Hiding needs a reason the participant can act on."""
+        if self.action.data == "hide" and not field.data:
+            raise ValidationError("Say why the page is hidden")

@@ -1,0 +1,231 @@
+"""The participant's own pages at /me: their home, the page editor, photo, updates, thanks."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.events.service import page_progress
+from app.pages import forms, photos, service, sharing
+
+bp = Blueprint("me", __name__, url_prefix="/me")
+
+
+@bp.before_request
+@login_required
+def _participants_only():
+    """Everything here is someone's own: log in first."""
+
+
+@bp.get("")
+def home():
+    """The participant's home: progress, donors to thank, updates, and what to do next."""
+    page = current_user.sponsor_page
+    return render_template("pages/home.html", **_home_context(page))
+
+
+def _home_context(page, update_form=None, thank_form=None, thanked=None):
+    donations = service.page_donations(page) if page else []
+    thank_forms = {
+        donation.id: forms.ThankYouForm(
+            formdata=None, prefix=f"thanks-{donation.id}", reply=donation.thank_you
+        )
+        for donation in donations
+    }
+    if thanked is not None:
+        thank_forms[thanked.id] = thank_form
+    return {
+        "page": page,
+        "progress": page_progress(page.id) if page else None,
+        "donations": donations,
+        "thank_forms": thank_forms,
+        "update_form": update_form or forms.UpdateForm(formdata=None),
+        "share_url": sharing.page_url(page) if page else None,
+        "steps": service.steps(page, _step_urls()),
+        "safety_url": service.safety_url(),
+        "moderation": service.pages_for_moderation() if current_user.is_organiser else None,
+    }
+
+
+def _step_urls() -> dict[str, str]:
+    editor = url_for("me.edit_page")
+    return {
+        "edit": editor,
+        "photo": editor + "#photo",
+        "publish": editor + "#publish",
+        "share": url_for("me.home") + "#share",
+    }
+
+
+@bp.route("/page", methods=["GET", "POST"])
+def edit_page():
+    """Create or edit the page: title, address, target, story (inline errors with htmx)."""
+    page = current_user.sponsor_page
+    form = forms.PageForm(obj=page, data=None if page else _new_page_defaults())
+    form.page_id = page.id if page else None
+    if page and request.method == "GET":
+        form.target.data = f"{page.target_pence / 100:.2f}".removesuffix(".00")
+    if form.validate_on_submit():
+        return _save_page(page, form)
+    status = 422 if form.errors else 200
+    if request.htmx:
+        return render_template("pages/_page_form.html", form=form, page=page), status
+    return _editor(page, form=form, status=status)
+
+
+def _new_page_defaults() -> dict:
+    first_name = current_user.name.split()[0] if current_user.name.split() else "My"
+    return {
+        "title": f"{first_name}'s abseil",
+        "slug": service.suggest_slug(current_user.name),
+        "target": "250",
+    }
+
+
+def _save_page(page, form):
+    fields = {
+        "title": form.title.data,
+        "slug": form.slug.data,
+        "story": form.story.data or "",
+        "target_pence": form.target_pence,
+    }
+    if page is None:
+        service.create_page(current_user, **fields)
+        flash("Your page is saved as a draft. Add a photo, then publish it.", "success")
+        if request.htmx:
+            return "", 204, {"HX-Redirect": url_for("me.edit_page")}
+        return redirect(url_for("me.edit_page"), 303)
+    service.update_page(page, **fields)
+    if request.htmx:
+        return render_template("pages/_page_form.html", form=form, page=page, saved=True)
+    flash("Your changes are saved.", "success")
+    return redirect(url_for("me.edit_page"), 303)
+
+
+def _editor(page, form=None, photo_form=None, status=200):
+    if form is None:
+        form = forms.PageForm(formdata=None, obj=page)
+        form.target.data = f"{page.target_pence / 100:.2f}".removesuffix(".00")
+    return render_template(
+        "pages/edit.html",
+        page=page,
+        form=form,
+        photo_form=photo_form or forms.PhotoForm(formdata=None),
+        size_limit=photos.size_limit_text(),
+        share_url=sharing.page_url(page) if page else None,
+    ), status
+
+
+@bp.get("/page/slug")
+def check_slug():
+    """Says, as the participant types, whether an address is free (an htmx fragment)."""
+    slug = (request.args.get("slug") or "").strip().lower()
+    page = current_user.sponsor_page
+    problem = service.slug_problem(slug, page.id if page else None)
+    return render_template("pages/_slug_status.html", slug=slug, problem=problem)
+
+
+@bp.post("/page/photo")
+def upload_photo():
+    """Upload a new photo: checked, shrunk and cleaned of metadata; errors beside the field."""
+    page = service.own_page_or_404()
+    form = forms.PhotoForm()
+    if form.validate_on_submit():
+        try:
+            service.replace_photo(page, form.file.data.stream, form.alt.data)
+        except photos.PhotoError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            flash("Your photo is saved.", "success")
+            return redirect(url_for("me.edit_page") + "#photo", 303)
+    return _editor(page, photo_form=form, status=422)
+
+
+@bp.post("/page/photo/delete")
+def delete_photo():
+    """Take the photo off the page."""
+    service.remove_photo(service.own_page_or_404())
+    flash("Your photo is removed.", "success")
+    return redirect(url_for("me.edit_page") + "#photo", 303)
+
+
+@bp.post("/page/publish")
+def publish_page():
+    """Publish the page (it may wait for an organiser's approval)."""
+    page = service.own_page_or_404()
+    service.publish(page)
+    if page.is_public:
+        flash("Your page is live! Now share it.", "success")
+    elif page.hidden_at is None:
+        flash("Your page is published and waits for an organiser to approve it.", "info")
+    return redirect(url_for("me.home"), 303)
+
+
+@bp.post("/page/unpublish")
+def unpublish_page():
+    """Take the page back to a draft."""
+    service.unpublish(service.own_page_or_404())
+    flash("Your page is a draft again: only you and the organisers can see it.", "info")
+    return redirect(url_for("me.edit_page"), 303)
+
+
+@bp.post("/updates")
+def post_update():
+    """Post an update for sponsors (htmx swaps the updates panel)."""
+    page = service.own_page_or_404()
+    form = forms.UpdateForm()
+    if form.validate_on_submit():
+        service.post_update(page, form.body.data)
+        form = forms.UpdateForm(formdata=None)
+        if not request.htmx:
+            flash("Your update is posted.", "success")
+            return redirect(url_for("me.home") + "#updates", 303)
+    return _updates_panel(page, form, 422 if form.errors else 200)
+
+
+@bp.post("/updates/<int:update_id>/delete")
+def delete_update(update_id: int):
+    """Delete one of your own updates."""
+    page = service.own_page_or_404()
+    service.delete_update(service.page_update_or_404(page, update_id))
+    if not request.htmx:
+        flash("Your update is deleted.", "success")
+        return redirect(url_for("me.home") + "#updates", 303)
+    return _updates_panel(page, forms.UpdateForm(formdata=None), 200)
+
+
+def _updates_panel(page, form, status):
+    if request.htmx:
+        return render_template("pages/_updates_panel.html", page=page, update_form=form), status
+    return render_template("pages/home.html", **_home_context(page, update_form=form)), status
+
+
+@bp.post("/donations/<int:donation_id>/thanks")
+def thank_donor(donation_id: int):
+    """Reply publicly under a donation to your own page."""
+    page = service.own_page_or_404()
+    donation = service.page_donation_or_404(page, donation_id)
+    form = forms.ThankYouForm(prefix=f"thanks-{donation.id}")
+    if form.validate_on_submit():
+        service.thank(donation, form.reply.data or "")
+        if not request.htmx:
+            flash("Your reply is saved.", "success")
+            return redirect(url_for("me.home") + f"#donation-{donation.id}", 303)
+    status = 422 if form.errors else 200
+    if request.htmx:
+        return render_template(
+            "pages/_thank_you.html", donation=donation, form=form, saved=not form.errors
+        ), status
+    context = _home_context(page, thank_form=form, thanked=donation)
+    return render_template("pages/home.html", **context), status
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def upload_too_large(_error):
+    """A file over the size limit: say so beside the photo field, not as a bare 413."""
+    message = f"That file is too big. Choose a photo smaller than {photos.size_limit_text()}."
+    page = current_user.sponsor_page if current_user.is_authenticated else None
+    if request.endpoint == "me.upload_photo" and page is not None:
+        photo_form = forms.PhotoForm(formdata=None)
+        photo_form.file.errors = [message]
+        return _editor(page, photo_form=photo_form, status=413)
+    return render_template("errors/413.html", message=message), 413

@@ -1,0 +1,294 @@
+"""Sponsor pages: who may see and change them, their addresses, publishing and moderation,
+photos, updates and thank-you replies."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import IO
+
+from flask import abort, current_app
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import totals
+from app.events.service import counted_clause, get_event
+from app.extensions import db
+from app.models import Donation, PageStatus, SponsorPage, SponsorUpdate, User, utcnow
+from app.pages import photos
+from app.urls import url_if_exists
+
+SLUG_MIN, SLUG_MAX = 3, 40
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# Words that are, or may one day be, parts of the site rather than someone's page.
+# fmt: off
+RESERVED_SLUGS = frozenset({
+    "about", "account", "admin", "api", "auth", "contact", "donate", "donation", "donations",
+    "edit", "event", "events", "help", "home", "login", "logout", "me", "new", "organiser",
+    "organisers", "p", "page", "pages", "photo", "privacy", "progress", "qr", "safety",
+    "settings", "signup", "static", "terms", "www",
+})
+# fmt: on
+
+
+# Who may see and change what -----------------------------------------------------------
+
+
+def may_manage(user, page: SponsorPage) -> bool:
+    """The page's own participant, or an organiser."""
+    return bool(user.is_authenticated and (user.id == page.participant_id or user.is_organiser))
+
+
+def viewable_page(slug: str) -> SponsorPage:
+    """The page at /p/<slug>, or 404: drafts, hidden and unapproved pages exist only for
+    their participant and the organisers."""
+    page = db.session.scalar(select(SponsorPage).where(SponsorPage.slug == slug.lower()))
+    if page is None or not (page.is_public or may_manage(current_user, page)):
+        abort(404)
+    return page
+
+
+def own_page_or_404() -> SponsorPage:
+    """The logged-in participant's own page; there is no way to name anyone else's."""
+    page = current_user.sponsor_page
+    if page is None:
+        abort(404)
+    return page
+
+
+def require_organiser() -> None:
+    """403 for anyone but an organiser."""
+    if not (current_user.is_authenticated and current_user.is_organiser):
+        abort(403)
+
+
+# Addresses ------------------------------------------------------------------------------
+
+
+def slug_problem(slug: str, page_id: int | None = None) -> str | None:
+    """Why `slug` can't be this page's address, in words for the participant; None if it can."""
+    if not slug:
+        return "Choose a web address for your page"
+    if not SLUG_MIN <= len(slug) <= SLUG_MAX:
+        return f"Use between {SLUG_MIN} and {SLUG_MAX} characters"
+    if not _SLUG.fullmatch(slug):
+        return (
+            "Use only lowercase letters, numbers and single hyphens between words, "
+            "like morag-abseils"
+        )
+    if slug in RESERVED_SLUGS:
+        return "That address is kept for the website itself. Try another"
+    taken = select(SponsorPage.id).where(SponsorPage.slug == slug)
+    if page_id is not None:
+        taken = taken.where(SponsorPage.id != page_id)
+    if db.session.scalar(taken) is not None:
+        return "Someone already has that address. Try another, perhaps with your surname"
+    return None
+
+
+def suggest_slug(name: str) -> str:
+    """A free address made from a name: 'Morag Fraser' -> 'morag-fraser' (or 'morag-fraser-2')."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[: SLUG_MAX - 4].strip("-")
+    if len(base) < SLUG_MIN:
+        base = "abseiler"
+    for n in range(1, 1000):
+        candidate = base if n == 1 else f"{base}-{n}"
+        if slug_problem(candidate) is None:
+            return candidate
+    return f"{base}-{utcnow():%H%M%S}"
+
+
+# The page itself ------------------------------------------------------------------------
+
+
+def create_page(participant: User, **fields) -> SponsorPage:
+    """A new draft page and its totals row, in one transaction."""
+    page = SponsorPage(participant=participant, status=PageStatus.DRAFT, **fields)
+    db.session.add(page)
+    db.session.flush()
+    totals.ensure_scope(page.totals_scope)
+    db.session.commit()
+    return page
+
+
+def update_page(page: SponsorPage, **fields) -> None:
+    """Save edits; a new target makes every open page fetch the new bar."""
+    target_changed = fields.get("target_pence", page.target_pence) != page.target_pence
+    for name, value in fields.items():
+        setattr(page, name, value)
+    if target_changed:
+        totals.touch(page.totals_scope)
+    db.session.commit()
+
+
+def publish(page: SponsorPage) -> None:
+    """Publish; unless the event makes new pages wait for an organiser, it goes live now."""
+    event = get_event()
+    page.status = PageStatus.PUBLISHED
+    if page.approved_at is None and not (event and event.pages_need_approval):
+        page.approved_at = utcnow()
+    db.session.commit()
+
+
+def unpublish(page: SponsorPage) -> None:
+    """Back to a draft, seen only by the participant and organisers."""
+    page.status = PageStatus.DRAFT
+    db.session.commit()
+
+
+def moderate(page: SponsorPage, action: str, reason: str = "") -> str:
+    """An organiser approves a page that waited, hides it (saying why) or puts it back;
+    returns what happened, in words."""
+    if action == "approve":
+        page.approved_at = page.approved_at or utcnow()
+        message = "The page is approved."
+    elif action == "hide":
+        page.hidden_at, page.hidden_reason = utcnow(), reason
+        message = "The page is hidden from the public."
+    elif action == "unhide":
+        page.hidden_at, page.hidden_reason = None, ""
+        message = "The page is no longer hidden."
+    else:
+        raise ValueError(f"unknown moderation action {action!r}")
+    db.session.commit()
+    return message
+
+
+def replace_photo(page: SponsorPage, upload: IO[bytes], alt: str) -> None:
+    """Check, clean and store a new photo, then drop the old file. Raises PhotoError."""
+    data = photos.clean_jpeg(upload)
+    old, page.photo_filename = page.photo_filename, photos.store(data)
+    page.photo_alt = alt
+    try:
+        db.session.commit()
+    except Exception:
+        photos.remove(page.photo_filename)
+        raise
+    photos.remove(old)
+
+
+def remove_photo(page: SponsorPage) -> None:
+    """Take the photo off the page and delete its file."""
+    old, page.photo_filename, page.photo_alt = page.photo_filename, None, ""
+    db.session.commit()
+    photos.remove(old)
+
+
+# Updates and thanks ---------------------------------------------------------------------
+
+
+def post_update(page: SponsorPage, body: str) -> SponsorUpdate:
+    """A short news item on the page, newest first."""
+    update = SponsorUpdate(sponsor_page=page, body=body)
+    db.session.add(update)
+    db.session.commit()
+    return update
+
+
+def visible_updates(page: SponsorPage) -> list[SponsorUpdate]:
+    """The page's updates the public sees: not hidden by an organiser."""
+    return [update for update in page.updates if update.hidden_at is None]
+
+
+def page_update_or_404(page: SponsorPage, update_id: int) -> SponsorUpdate:
+    """One of this page's updates; another page's is a 404."""
+    update = db.session.get(SponsorUpdate, update_id)
+    if update is None or update.sponsor_page_id != page.id:
+        abort(404)
+    return update
+
+
+def delete_update(update: SponsorUpdate) -> None:
+    """The participant takes back one of their own updates."""
+    db.session.delete(update)
+    db.session.commit()
+
+
+def hide_update(update: SponsorUpdate) -> None:
+    """An organiser hides an update from the public."""
+    update.hidden_at = utcnow()
+    db.session.commit()
+
+
+def page_donations(page: SponsorPage, limit: int = 500) -> list[Donation]:
+    """Every donation that counts toward the page, newest first, for its participant."""
+    return list(
+        db.session.scalars(
+            select(Donation)
+            .where(Donation.sponsor_page_id == page.id, counted_clause())
+            .order_by(Donation.paid_at.desc(), Donation.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def page_donation_or_404(page: SponsorPage, donation_id: int) -> Donation:
+    """A donation to this page that counts; anyone else's (or a failed one) is a 404."""
+    donation = db.session.scalar(
+        select(Donation).where(
+            Donation.id == donation_id, Donation.sponsor_page_id == page.id, counted_clause()
+        )
+    )
+    if donation is None:
+        abort(404)
+    return donation
+
+
+def thank(donation: Donation, reply: str) -> None:
+    """Save the participant's public reply under a donation (empty takes it away)."""
+    donation.thank_you = reply
+    donation.thanked_at = utcnow() if reply else None
+    db.session.commit()
+
+
+# The participant's home -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a participant does to get sponsored, and whether it is done."""
+
+    label: str
+    done: bool
+    href: str
+
+
+def steps(page: SponsorPage | None, urls: dict[str, str]) -> list[Step]:
+    """The road from sign-up to sharing; the first step not done is the next thing to do."""
+    return [
+        Step("Create your sponsor page", page is not None, urls["edit"]),
+        Step("Add a photo", bool(page and page.photo_filename), urls["photo"]),
+        Step(
+            "Publish your page",
+            bool(page and page.status == PageStatus.PUBLISHED),
+            urls["publish"],
+        ),
+        Step("Share your page with friends and family", False, urls["share"]),
+    ]
+
+
+def pages_for_moderation() -> dict[str, list[SponsorPage]]:
+    """Pages an organiser should look at: published and waiting for approval, or hidden."""
+    waiting = select(SponsorPage).where(
+        SponsorPage.status == PageStatus.PUBLISHED,
+        SponsorPage.approved_at.is_(None),
+        SponsorPage.hidden_at.is_(None),
+    )
+    hidden = select(SponsorPage).where(SponsorPage.hidden_at.is_not(None))
+    return {
+        "waiting": list(db.session.scalars(waiting.order_by(SponsorPage.updated_at))),
+        "hidden": list(db.session.scalars(hidden.order_by(SponsorPage.hidden_at.desc()))),
+    }
+
+
+def donate_url(page: SponsorPage) -> str | None:
+    """Where to sponsor this page, once the donation flow is part of the site, else None."""
+    return url_if_exists("donations.donate", slug=page.slug)
+
+
+def safety_url() -> str | None:
+    """The safety checklist's address once that part of the site exists, else None."""
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule == "/safety":
+            return rule.rule
+    return None

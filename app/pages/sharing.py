@@ -1,0 +1,63 @@
+"""Sharing a sponsor page: its public address, and a QR code of it big enough for a poster."""
+
+import math
+from io import BytesIO
+
+import segno
+
+from app.events.service import Progress
+from app.models import Event, SponsorPage
+from app.money import format_pence
+from app.urls import absolute_url
+
+# Printed at 10 cm across, 1,200 pixels is 300 dpi: sharp on any poster up to A3.
+POSTER_PIXELS = 1200
+QUIET_ZONE = 4  # modules of white around the code, as the standard requires
+
+
+def page_url(page: SponsorPage) -> str:
+    """The page's public address, as printed on posters and pasted into messages."""
+    return absolute_url("pages.show_page", slug=page.slug)
+
+
+def _qr(page: SponsorPage) -> segno.QRCode:
+    # Level M survives a smudge or fold on a poster (15% of the code can be lost).
+    return segno.make(page_url(page), error="m", micro=False)
+
+
+def qr_svg(page: SponsorPage) -> bytes:
+    """The QR code as scalable SVG, black on white, sized by its viewBox."""
+    out = BytesIO()
+    _qr(page).save(
+        out,
+        kind="svg",
+        border=QUIET_ZONE,
+        omitsize=True,
+        xmldecl=False,
+        light="#fff",
+        title=f"QR code for {page_url(page)}",
+    )
+    return out.getvalue()
+
+
+def qr_png(page: SponsorPage) -> bytes:
+    """The QR code as a PNG at least POSTER_PIXELS across, with its quiet zone."""
+    qr = _qr(page)
+    width, _ = qr.symbol_size(scale=1, border=QUIET_ZONE)
+    out = BytesIO()
+    qr.save(out, kind="png", scale=math.ceil(POSTER_PIXELS / width), border=QUIET_ZONE)
+    return out.getvalue()
+
+
+def summary(page: SponsorPage, progress: Progress | None, event: Event | None) -> str:
+    """One or two sentences for link previews and search results: who, for whom, how far."""
+    charity = event.charity_name if event else "charity"
+    parts = [f"{page.participant.name} is fundraising for {charity}."]
+    if progress is not None:
+        raised, target = format_pence(progress.raised_pence), format_pence(progress.target_pence)
+        parts.append(f"{raised} raised of {target} so far.")
+    story = " ".join(page.story.split())
+    if story:
+        parts.append(story)
+    text = " ".join(parts)
+    return text if len(text) <= 200 else text[:199].rstrip() + "…"

@@ -1,0 +1,115 @@
+"""The public sponsor page at /p/<slug>: photo, story, progress, sharing, and moderation."""
+
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app.events.service import get_event, page_progress, recent_donations
+from app.extensions import limiter
+from app.pages import forms, photos, service, sharing
+from app.pages.text import paragraphs
+from app.progress import progress_response
+
+bp = Blueprint("pages", __name__)
+bp.add_app_template_filter(paragraphs, "paragraphs")
+
+PUBLIC_DONATIONS = 50
+
+
+# The public page ------------------------------------------------------------------------
+
+
+@bp.get("/p/<slug>")
+def show_page(slug: str):
+    """A participant's page: photo, story, progress, updates, donations and replies."""
+    page = service.viewable_page(slug)
+    progress = page_progress(page.id)
+    return render_template(
+        "pages/show.html",
+        page=page,
+        progress=progress,
+        summary=sharing.summary(page, progress, get_event()),
+        recent=recent_donations(limit=PUBLIC_DONATIONS, sponsor_page_id=page.id),
+        updates=service.visible_updates(page),
+        share_url=sharing.page_url(page),
+        donate_url=service.donate_url(page),
+        manage=service.may_manage(current_user, page),
+        moderation_form=forms.ModerationForm(formdata=None),
+    )
+
+
+@bp.get("/p/<slug>/progress")
+@limiter.exempt
+def show_progress(slug: str):
+    """The page's progress bar alone, polled by htmx every few seconds."""
+    page = service.viewable_page(slug)
+    return progress_response(page_progress(page.id), "events/_progress.html")
+
+
+@bp.get("/p/<slug>/photo/<filename>")
+def show_photo(slug: str, filename: str):
+    """The page's photo (each upload has a new name, so it can be cached for long)."""
+    page = service.viewable_page(slug)
+    if not page.photo_filename or filename != page.photo_filename:
+        return render_template("errors/404.html"), 404
+    response = send_from_directory(photos.upload_folder(), filename, max_age=86_400)
+    response.cache_control.private = not page.is_public
+    return response
+
+
+@bp.get("/p/<slug>/qr.svg")
+def qr_svg(slug: str):
+    """A QR code of the page's address, as SVG."""
+    page = service.viewable_page(slug)
+    return _download(sharing.qr_svg(page), "image/svg+xml", f"{page.slug}-qr.svg")
+
+
+@bp.get("/p/<slug>/qr.png")
+def qr_png(slug: str):
+    """A QR code of the page's address, as a PNG big enough to print on a poster."""
+    page = service.viewable_page(slug)
+    return _download(sharing.qr_png(page), "image/png", f"{page.slug}-qr.png")
+
+
+def _download(data: bytes, mimetype: str, filename: str):
+    response = make_response(data)
+    response.mimetype = mimetype
+    disposition = "attachment" if request.args.get("download") else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+# Moderation by organisers ---------------------------------------------------------------
+
+
+@bp.post("/p/<slug>/moderation")
+@login_required
+def moderate_page(slug: str):
+    """An organiser approves, hides (saying why) or unhides a page."""
+    service.require_organiser()
+    page = service.viewable_page(slug)
+    form = forms.ModerationForm()
+    if form.validate_on_submit():
+        flash(service.moderate(page, form.action.data, form.reason.data or ""), "success")
+    else:
+        flash(next(iter(form.errors.values()))[0], "error")
+    return redirect(url_for("pages.show_page", slug=page.slug), 303)
+
+
+@bp.post("/p/<slug>/updates/<int:update_id>/hide")
+@login_required
+def hide_update(slug: str, update_id: int):
+    """An organiser hides one update from the public."""
+    service.require_organiser()
+    page = service.viewable_page(slug)
+    service.hide_update(service.page_update_or_404(page, update_id))
+    flash("The update is hidden from the public.", "success")
+    return redirect(url_for("pages.show_page", slug=page.slug), 303)
