@@ -26,6 +26,8 @@ RESERVED_SLUGS = frozenset({
     "edit", "event", "events", "help", "home", "login", "logout", "me", "new", "organiser",
     "organisers", "p", "page", "pages", "photo", "privacy", "progress", "qr", "safety",
     "settings", "signup", "static", "terms", "www",
+    # /donate/<slug> sits beside these donation routes.
+    "check", "resume", "thanks",
 })
 # fmt: on
 
