@@ -1,4 +1,4 @@
-"""Check Stripe requests and responses against shared/stripe/openapi-subset.json.
+"""Check Stripe requests and responses against Stripe's OpenAPI subset (tests/stripe_reference/).
 
 The spec is Stripe's own (API 2023-08-16). As its README says: `nullable: true` is turned into
 `anyOf [..., null]` first, and form values (all strings) are coerced to the schema's types
@@ -43,11 +43,10 @@ ROUTES = [
 
 
 def spec_path() -> Path | None:
-    """Where the spec is: $STRIPE_OPENAPI_SUBSET, else shared/stripe beside or inside the repo."""
+    """Where the spec is: $STRIPE_OPENAPI_SUBSET, else the copy in tests/stripe_reference/."""
     candidates = [
         os.environ.get("STRIPE_OPENAPI_SUBSET"),
-        ROOT.parent / "shared" / "stripe" / "openapi-subset.json",
-        ROOT / "shared" / "stripe" / "openapi-subset.json",
+        ROOT / "tests" / "stripe_reference" / "openapi-subset.json",
     ]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
@@ -69,7 +68,7 @@ def load_spec() -> dict:
     """The spec with `nullable` converted; raises FileNotFoundError if it is not there."""
     path = spec_path()
     if path is None:
-        raise FileNotFoundError("shared/stripe/openapi-subset.json not found")
+        raise FileNotFoundError("tests/stripe_reference/openapi-subset.json not found")
     return convert_nullable(json.loads(path.read_text()))
 
 

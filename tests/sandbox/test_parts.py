@@ -17,12 +17,12 @@ from tests.conftest import ROOT, skip_or_fail
 from tests.sandbox import openapi
 from tests.sandbox.conftest import donation_params
 
-SHARED = ROOT.parent / "shared" / "stripe"
+SHARED = ROOT / "tests" / "stripe_reference"
 
 
 @pytest.fixture(scope="module")
 def spec():
-    """The OpenAPI subset, or a skip (a failure in CI) when shared/ is not beside the repo."""
+    """The OpenAPI subset, or a skip (a failure in CI) when the reference copy is missing."""
     if openapi.spec_path() is None:
         skip_or_fail("shared/stripe/openapi-subset.json is not there")
     return openapi.load_spec()
