@@ -124,7 +124,7 @@ def sandbox(receiver):
     handle.stop()
     if spec_path() is None:
         if IN_CI:
-            pytest.fail("tests/stripe_reference/openapi-subset.json is missing, so nothing was checked")
+            pytest.fail("the Stripe OpenAPI subset is missing, so nothing was checked")
         return
     for exchange in handle.requests:
         assert_valid_exchange(exchange)
