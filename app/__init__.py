@@ -34,9 +34,12 @@ def create_app(config: str | dict | None = None) -> Flask:
 
     from app import mail as outbox
     from app import web
+    from app.progress import LiveProgress
 
     web.init_app(app)
     outbox.init_app(app)
+    # Last, so it copies the headers every hook above sets.
+    app.wsgi_app = LiveProgress(app)
     return app
 
 

@@ -82,7 +82,7 @@ def test_paying_counts_once_sends_the_receipt_and_thanks_the_donor(
     assert thanks.status_code == 200
     assert "Thank you, Fiona Campbell!" in thanks.text and "£20.00</strong> raised" in thanks.text
     assert state(event)[1] == 2000  # the success page and the webhook agree: counted once
-    [receipt] = smtp.to("fiona@example.org")
+    [receipt] = smtp.wait_for("fiona@example.org")
     assert "Gift Aid" in receipt.get_body(("plain",)).get_content()
 
 

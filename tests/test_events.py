@@ -139,3 +139,39 @@ def test_after_the_event_closes_polling_stops_with_286(event, client, htmx_clien
 
 def test_progress_partial_404s_before_the_event_exists(htmx_client):
     assert htmx_client.get("/progress").status_code == 404
+
+
+def _both_ways(app, path, headers=None):
+    """The same request answered by the fast path and by the Flask view behind it."""
+    from werkzeug.test import Client
+
+    fast = Client(app).get(path, headers=headers or {})
+    slow = Client(app.wsgi_app.wrapped).get(path, headers=headers or {})
+    return fast, slow
+
+
+def test_the_fast_path_answers_exactly_as_the_flask_view_does(make):
+    page_id = make.participant()
+    make.donation(1500, page_id=page_id, gift_aid=True)
+    for path in ("/progress", "/p/aisha/progress"):
+        fast, slow = _both_ways(make.app, path, {"HX-Request": "true"})
+        assert (fast.status_code, fast.get_data(), fast.headers["ETag"]) == (
+            slow.status_code,
+            slow.get_data(),
+            slow.headers["ETag"],
+        )
+        etag = fast.headers["ETag"]
+        fast, slow = _both_ways(make.app, path, {"HX-Request": "true", "If-None-Match": etag})
+        assert fast.status_code == slow.status_code == 304
+
+
+def test_the_partial_carries_the_same_security_headers_as_every_page(client, event):
+    page = client.get("/")
+    partial = client.get("/progress")
+    for header in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options"):
+        assert partial.headers[header] == page.headers[header]
+
+
+def test_draft_page_progress_is_not_public(client, make):
+    make.participant("Draft Dora", "dora", published=False)
+    assert client.get("/p/dora/progress").status_code == 404

@@ -50,7 +50,7 @@ def test_donate_ten_pounds_with_gift_aid_and_watch_the_bar_move(
     expect(watcher.locator("#progress-event .raised")).to_have_text("£10.00", timeout=10_000)
     expect(watcher.locator("#progress-event .gift-aid")).to_contain_text("£2.50 Gift Aid")
     assert stripe_sandbox.wait_for_webhooks(10)
-    receipts = smtp.to("fiona@example.org")
+    receipts = smtp.wait_for("fiona@example.org")
     assert len(receipts) == 1
     assert (
         "I want to Gift Aid my donation of £10.00" in receipts[0].get_body(("plain",)).get_content()
