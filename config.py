@@ -38,6 +38,8 @@ class Config:
 
     # Live progress partial: how often browsers poll it.
     PROGRESS_POLL_SECONDS = _env_int("PROGRESS_POLL_SECONDS", 5)
+    # The event page, for visitors without cookies, is rendered at most this often per process.
+    PUBLIC_PAGE_CACHE_SECONDS = _env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
 
     # Stripe. With no secret key the app talks to the local sandbox (development and tests only).
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -78,6 +80,7 @@ class TestConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_ENABLED = False
+    PUBLIC_PAGE_CACHE_SECONDS = 0  # tests see every change at once; tests of the cache turn it on
     # Tests send real mail to a real (local aiosmtpd) SMTP server.
     MAIL_SUPPRESS_SEND = False
     MAIL_TIMEOUT_SECONDS = 2

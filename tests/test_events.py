@@ -175,3 +175,29 @@ def test_the_partial_carries_the_same_security_headers_as_every_page(client, eve
 def test_draft_page_progress_is_not_public(client, make):
     make.participant("Draft Dora", "dora", published=False)
     assert client.get("/p/dora/progress").status_code == 404
+
+
+def test_cookieless_visitors_share_a_page_rendered_at_most_every_few_seconds(make, monkeypatch):
+    import time as clock
+
+    app = make.app
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 5
+    visitor = app.test_client(use_cookies=False)
+    first = visitor.get("/").get_data(as_text=True)
+    assert "X-CSRFToken" not in first  # nothing of one visitor's session in a shared page
+    make.donation(4200)
+    assert visitor.get("/").get_data(as_text=True) == first  # within the 5 seconds
+    later = clock.monotonic() + 6
+    monkeypatch.setattr("app.microcache.time.monotonic", lambda: later)
+    assert "£42.00</strong> raised" in visitor.get("/").get_data(as_text=True)
+
+
+def test_visitors_with_a_session_always_get_a_fresh_page(make):
+    app = make.app
+    app.config["PUBLIC_PAGE_CACHE_SECONDS"] = 5
+    client = app.test_client()
+    client.get("/donate")  # the form starts a session
+    client.get("/")
+    make.donation(4200)
+    page = client.get("/").get_data(as_text=True)
+    assert "£42.00</strong> raised" in page and "X-CSRFToken" in page

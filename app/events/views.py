@@ -1,9 +1,10 @@
 """The event page and its live progress partial."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from app.events import service
 from app.extensions import limiter
+from app.microcache import shared_page
 from app.progress import progress_response
 
 bp = Blueprint("events", __name__)
@@ -12,15 +13,23 @@ bp = Blueprint("events", __name__)
 @bp.get("/")
 def show_event():
     """The event page: what, when, where, why, and how far toward the target."""
+    page = shared_page("event", _render_event)
+    if page is None:
+        return render_template("events/not_configured.html"), 503
+    return page
+
+
+def _render_event() -> str | None:
     event = service.get_event()
     if event is None:
-        return render_template("events/not_configured.html"), 503
+        return None
     return render_template(
         "events/show.html",
         event=event,
         progress=service.event_progress(),
         leaderboard=service.leaderboard(),
         recent=service.recent_donations(),
+        shared_render=not request.cookies,
     )
 
 
