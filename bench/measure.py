@@ -24,8 +24,10 @@ WORKERS = 2
 GUNICORN = ["--workers", str(WORKERS), "--worker-class", "sync"]
 # wrk shares the same 2 cores; 2 threads with 16 connections keep both workers busy.
 WRK = ["-t2", "-c16"]
-WARMUP_SECONDS = 2
-SECONDS = 8
+WARMUP_SECONDS = 1
+SECONDS = 5
+# Each load runs this many times, alternating with hello-world; the best run counts.
+ROUNDS = 2
 GZIP_LEVEL = 6
 
 
