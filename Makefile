@@ -46,5 +46,6 @@ format: $(BIN)/.installed ## Reformat with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (needs wrk)
+bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (installs wrk if missing)
+	command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python -m bench.run

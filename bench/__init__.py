@@ -1,0 +1,1 @@
+"""`make bench`: the app's speed, page weight and memory, measured against a Flask hello-world."""
