@@ -98,11 +98,6 @@ def test_signup_emails_a_link_and_makes_no_account_until_it_is_followed(client, 
     assert b"This link no longer works" in again.data
 
 
-def _without_csrf(page: str) -> str:
-    # CSRF tokens carry a timestamp, so two pages a second apart differ there and only there.
-    return re.sub(r'"X-CSRFToken": "[^"]+"', '"X-CSRFToken": ""', page)
-
-
 def test_signup_with_an_existing_address_looks_the_same_and_tells_the_owner(
     client, auth, make, smtp
 ):
@@ -116,9 +111,9 @@ def test_signup_with_an_existing_address_looks_the_same_and_tells_the_owner(
         existing.status_code,
         existing.headers["Location"],
     )
-    assert _without_csrf(new_page).replace("newcomer", "X") == _without_csrf(existing_page).replace(
-        "aisha", "X"
-    )
+    assert _without_tokens(new_page).replace("newcomer", "X") == _without_tokens(
+        existing_page
+    ).replace("aisha", "X")
 
     [message] = smtp.to("aisha@example.org")
     assert message["Subject"] == "You already have an account"
@@ -315,7 +310,9 @@ def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client, a
     known.close()
     unknown.close()
     assert known.headers["Location"] == unknown.headers["Location"]
-    assert known_page.replace("aisha", "X") == unknown_page.replace("nobody", "X")
+    assert _without_tokens(known_page).replace("aisha", "X") == _without_tokens(
+        unknown_page
+    ).replace("nobody", "X")
     assert smtp.to("nobody@example.org") == []
 
 
@@ -389,6 +386,8 @@ def test_too_many_attempts_get_a_friendly_page(database_url, tmp_path, make):
     finally:
         limiter.reset()
         limiter.enabled = False  # the limiter is one object shared by every app
+        with limited.app_context():
+            db.engine.dispose()  # close this app's connections, not leave them to the GC
 
 
 # The first organiser ------------------------------------------------------------------
