@@ -17,6 +17,7 @@ from wtforms import (
     ValidationError,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.models import CompletedBy, ItemKind
@@ -120,7 +121,9 @@ class MedicalForm(AnswerForm):
     """Conditions that need medical advice, with explicit, separate consent to use them."""
 
     conditions = MultiCheckboxField(
-        "Which of these apply to you now?", choices=list(CONDITIONS.items()), validate_choice=False
+        "Which of these apply to you now?",
+        choices=[SelectChoice(k, v) for k, v in CONDITIONS.items()],
+        validate_choice=False,
     )
     none_apply = BooleanField("None of these apply to me")
     details = TextAreaField(
@@ -160,7 +163,7 @@ class WeightForm(AnswerForm):
 
     within_limit = RadioField(
         "Is your weight within the limit?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")],
         validators=[InputRequired("Say whether your weight is within the limit")],
     )
 
@@ -289,8 +292,8 @@ class ItemForm(FlaskForm):
     completed_by = RadioField(
         "Who completes it?",
         choices=[
-            (CompletedBy.PARTICIPANT.value, "The participant ticks to agree"),
-            (CompletedBy.ORGANISER.value, "An organiser checks it"),
+            SelectChoice(CompletedBy.PARTICIPANT.value, "The participant ticks to agree"),
+            SelectChoice(CompletedBy.ORGANISER.value, "An organiser checks it"),
         ],
         default=CompletedBy.PARTICIPANT.value,
         validators=[InputRequired("Choose who completes it")],

@@ -111,6 +111,7 @@ def save_answer(user: User, item: ChecklistItem, data: dict) -> None:
             SafetyAnswer.participant_id == user.id, SafetyAnswer.item_id == item.id
         )
     )
+    wording = wording_for(item)
     if answer is None:
         answer = SafetyAnswer(participant_id=user.id, item_id=item.id)
     if item.kind == ItemKind.WEIGHT:
@@ -120,10 +121,10 @@ def save_answer(user: User, item: ChecklistItem, data: dict) -> None:
             user.id, item, user, "Answer changed: sign off again.", HistoryAction.ANSWER_CHANGED
         )
     answer.data = data
-    db.session.add(answer)
     answer.item_version = item.version
-    answer.wording_seen = wording_for(item)
+    answer.wording_seen = wording
     answer.answered_at = utcnow()
+    db.session.add(answer)
     if item.kind == ItemKind.MEDICAL:
         record = db.session.get(SafetyRecord, user.id)
         if record is not None:
