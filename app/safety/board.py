@@ -78,10 +78,11 @@ def _act(user_id: int, item_id: int, action, done: str):
 
 def _row(person, errors=None, status_code=200, message=""):
     if request.htmx:
+        state = status_of(person)
         return render_template(
             "safety/_board_row.html",
-            s=status_of(person),
-            columns=_columns([status_of(person)]),
+            s=state,
+            columns=_columns([state]),
             errors=errors or {},
             message=message,
             show=request.form.get("show", ""),

@@ -23,7 +23,7 @@ from app.models import (
     utcnow,
 )
 from app.safety import checklist, crypto
-from app.safety.status import PersonStatus, status_of, statuses
+from app.safety.status import PersonStatus, participants, status_of, statuses
 from app.urls import absolute_url
 
 # Deleted by `flask safety purge` after the event: health data and emergency contacts.
@@ -218,8 +218,6 @@ def history(person: User) -> list[SafetyHistory]:
 
 def to_remind() -> list[PersonStatus]:
     """Participants with something still to fill in (and not ruled out)."""
-    from app.safety.status import participants
-
     return [s for s in statuses(participants()) if s.missing and not s.blockers]
 
 
