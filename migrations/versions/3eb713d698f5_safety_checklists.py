@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('item_id', sa.Integer(), nullable=False),
     sa.Column('item_version', sa.Integer(), nullable=False),
     sa.Column('wording_seen', sa.Text(), nullable=False),
+    # Fernet tokens: app.models.types.EncryptedJSON encrypts and decrypts in Python.
     sa.Column('data', sa.Text(), nullable=False),
     sa.Column('answered_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['safety_items.id'], name=op.f('fk_safety_answers_item_id_safety_items')),
