@@ -67,6 +67,14 @@ class Config:
     # Sponsor page photos, cleaned and renamed; back this folder up with the database.
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
 
+    # Safety answers (health, emergency contacts) are encrypted with this Fernet key. Empty in
+    # development and tests: a key derived from SECRET_KEY. Production refuses to start without.
+    SAFETY_ENCRYPTION_KEY = os.environ.get("SAFETY_ENCRYPTION_KEY", "")
+    # Comma-separated keys still accepted for reading, until `flask safety rotate-key` has run.
+    SAFETY_ENCRYPTION_OLD_KEYS = os.environ.get("SAFETY_ENCRYPTION_OLD_KEYS", "")
+    # `flask safety purge` deletes health answers and emergency contacts this long after the day.
+    SAFETY_RETENTION_DAYS = _env_int("SAFETY_RETENTION_DAYS", 30)
+
 
 class DevelopmentConfig(Config):
     """`make run`: SQLite, the Stripe sandbox, the local mail catcher."""
@@ -93,7 +101,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
 
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "SITE_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "SITE_URL", "SAFETY_ENCRYPTION_KEY")
 
     @classmethod
     def check(cls) -> None:

@@ -35,8 +35,10 @@ def create_app(config: str | dict | None = None) -> Flask:
     from app import mail as outbox
     from app import web
     from app.progress import LiveProgress
+    from app.safety import crypto as safety_crypto
 
     web.init_app(app)
+    safety_crypto.init_app(app)
     outbox.init_app(app)
     # Last, so it copies the headers every hook above sets.
     app.wsgi_app = LiveProgress(app)
@@ -72,6 +74,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
+    from app.safety import board, editor, views  # noqa: F401 - their routes join safety_bp
+    from app.safety import bp as safety_bp
     from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(events_bp)
@@ -80,14 +84,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(safety_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import organiser_cli
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
+    from app.safety.cli import safety_cli
 
     app.cli.add_command(stripe_cli)
     app.cli.add_command(event_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(organiser_cli)
+    app.cli.add_command(safety_cli)

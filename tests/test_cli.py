@@ -56,7 +56,7 @@ def test_demo_seed_fills_an_empty_database_once(runner, app):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.query(SponsorPage).count() == 8
-        assert db.session.query(User).count() == 9
+        assert db.session.query(User).count() == 10  # + the instructor
         donations = db.session.query(Donation).count()
         assert donations > 30
     again = runner.invoke(args=["demo", "seed"])

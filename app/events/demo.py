@@ -132,10 +132,15 @@ def seed_demo(rng: random.Random | None = None) -> str:
     for _ in range(4):
         _demo_donation(rng, None, now)
         donations += 1
+    db.session.flush()
+    from app.safety.demo import seed_safety
+
+    seed_safety(password_hash)
     db.session.commit()
     return (
         f"Seeded the demo event with {len(PARTICIPANTS)} participants and {donations} donations.\n"
-        f"Log in as organiser@example.org or aisha@example.org, password {DEMO_PASSWORD}."
+        f"Log in as organiser@example.org, instructor@example.org or aisha@example.org, "
+        f"password {DEMO_PASSWORD}."
     )
 
 

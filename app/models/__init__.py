@@ -10,12 +10,34 @@ from app.models.donations import (
 from app.models.event import EVENT_ID, Event
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
+from app.models.safety import (
+    AppendOnlyError,
+    ChecklistItem,
+    CompletedBy,
+    HistoryAction,
+    ItemKind,
+    SafetyAnswer,
+    SafetyHistory,
+    SafetyRecord,
+    SafetySettings,
+    SafetySignOff,
+)
 from app.models.sponsor_pages import PageStatus, SponsorPage, SponsorUpdate
 from app.models.stripe_events import StripeEvent
 from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
 __all__ = [
+    "AppendOnlyError",
+    "ChecklistItem",
+    "CompletedBy",
+    "HistoryAction",
+    "ItemKind",
+    "SafetyAnswer",
+    "SafetyHistory",
+    "SafetyRecord",
+    "SafetySettings",
+    "SafetySignOff",
     "EVENT_ID",
     "EVENT_SCOPE",
     "OutboxMessage",

@@ -1,8 +1,9 @@
 """Column types shared by the models."""
 
+import json
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -30,3 +31,26 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON object stored as a Fernet token: unreadable in the database file or a backup.
+
+    The key comes from the app (`app.safety.crypto`), so this needs an app context."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: dict | None, dialect) -> str | None:
+        if value is None:
+            return None
+        from app.safety.crypto import encrypt
+
+        return encrypt(json.dumps(value, separators=(",", ":")).encode())
+
+    def process_result_value(self, value: str | None, dialect) -> dict | None:
+        if value is None:
+            return None
+        from app.safety.crypto import decrypt
+
+        return json.loads(decrypt(value))

@@ -1,0 +1,109 @@
+"""The safety journey in a real browser: a participant fills in the checklist section by
+section (with a mistake first), an organiser signs everything off on the board, and the
+participant sees "Cleared to take part". axe-core checks every page on the way."""
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.safety import checklist
+from tests.accounts import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(tab, base: str, email: str) -> None:
+    tab.goto(base + "/auth/login")
+    tab.get_by_label("Email address").fill(email)
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    expect(tab.get_by_role("heading", level=1)).to_contain_text("Hello")
+
+
+@pytest.fixture
+def items(make):
+    """Aisha and an organiser, and the checklist's item ids by label."""
+    make.participant()
+    make.user()
+    with make.app.app_context():
+        checklist.ensure_checklist()
+        db.session.commit()
+        return {item.label: item.id for item in checklist.items()}
+
+
+def test_complete_sign_off_and_be_cleared(live_server, page, chromium, axe, make, items):
+    _log_in(page, live_server, "aisha@example.org")
+    page.get_by_role("link", name="My safety checklist").click()
+    expect(page.get_by_role("heading", name="Your safety checklist")).to_be_visible()
+    expect(page.locator("#safety-overview")).to_contain_text("0 of 6 done.")
+    assert axe(page) == []
+
+    def section(label):
+        return page.locator(f"#item-{items[label]}")
+
+    # A mistake first: the error comes back beside the field, without a reload.
+    contact = section("Emergency contact")
+    contact.get_by_label("Their phone number").fill("call me")
+    contact.get_by_role("button", name="Save Emergency contact").click()
+    expect(page.locator(f"#item-{items['Emergency contact']}-name-error")).to_contain_text(
+        "Enter your emergency contact"
+    )
+    expect(contact.get_by_role("alert")).to_contain_text("There is a problem")
+    expect(contact.get_by_label("Their phone number")).to_have_attribute("aria-invalid", "true")
+    assert axe(page) == []  # the checklist with errors
+
+    contact.get_by_label("Their name").fill("Sam Rahman")
+    contact.get_by_label("Their relationship to you").fill("brother")
+    contact.get_by_label("Their phone number").fill("07700 900123")
+    contact.get_by_role("button", name="Save Emergency contact").click()
+    expect(contact.get_by_role("status")).to_contain_text("Saved.")
+    expect(page.locator("#safety-overview")).to_contain_text("1 of 6 done.")
+
+    dob = section("Your date of birth")
+    dob.get_by_label("Date of birth").fill("1995-06-01")
+    dob.get_by_role("button", name="Save Your date of birth").click()
+    expect(dob.get_by_role("status")).to_contain_text("Saved.")
+
+    medical = section("Medical declaration")
+    medical.get_by_label("None of these apply to me").check()
+    medical.get_by_label("I consent to the organisers using this health information").check()
+    medical.get_by_role("button", name="Save Medical declaration").click()
+    expect(medical.get_by_role("status")).to_contain_text("Saved.")
+
+    weight = section("Weight")
+    weight.get_by_label("Yes", exact=True).check()
+    weight.get_by_role("button", name="Save Weight").click()
+    expect(weight.get_by_role("status")).to_contain_text("Saved.")
+
+    for label in ("Risks of taking part", "The event's terms"):
+        part = section(label)
+        part.get_by_label("I have read this and I agree").check()
+        part.get_by_role("button", name=f"Save {label}").click()
+        expect(part.get_by_role("status")).to_contain_text("Saved.")
+    expect(page.locator("#safety-overview")).to_contain_text("6 of 6 done.")
+    expect(page.locator("#safety-overview")).to_contain_text("Not cleared to take part yet.")
+
+    # An organiser signs everything off in place on the board.
+    organiser = chromium.new_context(locale="en-GB", timezone_id="Europe/London")
+    board = organiser.new_page()
+    _log_in(board, live_server, "sandra@example.org")
+    board.get_by_role("link", name="Safety board").click()
+    expect(board.get_by_role("heading", name="Safety board")).to_be_visible()
+    assert axe(board) == []
+    row = board.locator("tr", has=board.get_by_role("link", name="Aisha Rahman"))
+    to_sign = row.locator("summary", has_text="Sign off")
+    remaining = to_sign.count()
+    assert remaining == 11
+    while remaining:
+        to_sign.first.click()
+        row.locator("details[open] button").click()
+        remaining -= 1
+        expect(to_sign).to_have_count(remaining)
+    expect(row.get_by_text("Cleared", exact=True)).to_be_visible()
+    assert axe(board) == []
+    organiser.close()
+
+    page.reload()
+    expect(page.locator("#safety-overview")).to_contain_text("Cleared to take part.")
+    page.get_by_role("link", name="My page").click()
+    expect(page.locator("#safety")).to_contain_text("Cleared to take part.")

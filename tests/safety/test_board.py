@@ -1,0 +1,232 @@
+"""The organisers' side: sign-off and revoke in place, the history, nobody signing their own,
+instructors' limits, filters, check-in, the roster and reminders."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import (
+    AppendOnlyError,
+    HistoryAction,
+    ItemKind,
+    SafetyHistory,
+    SafetyRecord,
+    SafetySignOff,
+    User,
+)
+from tests.conftest import ROOT
+from tests.safety.helpers import (
+    SECRET_CONTACT,
+    SECRET_MEDICAL,
+    SECRET_PHONE,
+    answer,
+    answer_everything,
+    section_data,
+    sign_everything,
+    status,
+)
+
+
+def _sign(auth, person_id, item_id, note="", htmx=False, action="sign-off"):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return auth.post(
+        f"/safety/people/{person_id}/items/{item_id}/{action}", {"note": note}, headers=headers
+    )
+
+
+def test_sign_everything_off_then_revoke_one(cast):
+    participant = answer_everything(cast, "aisha@example.org")
+    organiser = cast.client("sandra@example.org")
+    with cast.app.app_context():
+        ids = [s.item.id for s in status(cast, cast.aisha).items if s.applicable]
+    for item_id in ids[:-1]:
+        assert _sign(organiser, cast.aisha, item_id).status_code == 303
+    assert "Cleared to take part" not in participant.client.get("/safety").get_data(as_text=True)
+
+    last = _sign(organiser, cast.aisha, ids[-1], note="Harness checked twice", htmx=True)
+    assert last.status_code == 200
+    row = last.get_data(as_text=True)
+    assert row.lstrip().startswith(f'<tr id="person-{cast.aisha}">')
+    assert '<strong class="tag tag-done">Cleared</strong>' in row
+    assert "Cleared to take part." in participant.client.get("/safety").get_data(as_text=True)
+    assert "Cleared to take part." in participant.client.get("/me").get_data(as_text=True)
+
+    revoked = _sign(organiser, cast.aisha, ids[2], note="Wrong inhaler", action="revoke")
+    assert revoked.status_code == 303
+    assert not status(cast, cast.aisha).cleared
+    assert "Cleared to take part" not in participant.client.get("/safety").get_data(as_text=True)
+
+    with cast.app.app_context():
+        history = db.session.query(SafetyHistory).order_by(SafetyHistory.id).all()
+        assert [h.action for h in history[-2:]] == [HistoryAction.SIGN_OFF, HistoryAction.REVOKE]
+        assert history[-1].actor_id == cast.organiser and history[-1].note == "Wrong inhaler"
+        assert history[-1].at.utcoffset().total_seconds() == 0
+    record = organiser.client.get(f"/safety/people/{cast.aisha}").get_data(as_text=True)
+    assert "Harness checked twice" in record and "Wrong inhaler" in record
+    assert "Revoked" in record and "Sandra Organiser" in record
+
+
+def test_unanswered_items_cannot_be_signed_off(cast):
+    organiser = cast.client("sandra@example.org")
+    response = _sign(organiser, cast.aisha, cast.item("Emergency contact"))
+    assert response.status_code == 409
+    assert "hasn&#39;t answered Emergency contact yet" in response.get_data(as_text=True)
+    with cast.app.app_context():
+        assert db.session.query(SafetySignOff).count() == 0
+
+
+def test_a_long_note_is_refused_beside_the_cell(cast):
+    organiser = cast.client("sandra@example.org")
+    response = _sign(organiser, cast.aisha, cast.item("Identity"), note="x" * 501, htmx=True)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Keep the note to 500 characters" in html and 'aria-invalid="true"' in html
+
+
+def test_nobody_signs_off_their_own_items(cast):
+    sandra = answer_everything(cast, "sandra@example.org")  # an organiser who also abseils
+    item = cast.item("Emergency contact")
+    refused = _sign(sandra, cast.organiser, item)
+    assert refused.status_code == 403
+    assert "another organiser must do it" in refused.get_data(as_text=True)
+    refused = _sign(sandra, cast.organiser, cast.item("Identity"), htmx=True)
+    assert refused.status_code == 403
+    board = sandra.client.get("/safety/board").get_data(as_text=True)
+    own_row = re.search(rf'<tr id="person-{cast.organiser}">.*?</tr>', board, re.S).group(0)
+    assert "Another organiser signs this off." in own_row and "sign-off" not in own_row
+
+    olu = cast.client("olu@example.org")
+    assert _sign(olu, cast.organiser, item).status_code == 303
+    sign_everything(cast, cast.organiser, cast.organiser2)
+    assert status(cast, cast.organiser).cleared
+
+
+def test_instructors_sign_off_only_the_day_and_see_no_medical_details(cast):
+    answer_everything(cast, "aisha@example.org")
+    instructor = cast.client("iain@example.org")
+    assert _sign(instructor, cast.aisha, cast.item("Harness")).status_code == 303
+    assert _sign(instructor, cast.aisha, cast.item("Harness"), action="revoke").status_code == 303
+    for label in ("Medical declaration", "Identity", "Emergency contact"):
+        assert _sign(instructor, cast.aisha, cast.item(label)).status_code == 403, label
+
+    board = instructor.client.get("/safety/board?show=medical").get_data(as_text=True)
+    for secret in (SECRET_MEDICAL, SECRET_CONTACT, SECRET_PHONE, "Asthma", "£"):
+        assert secret not in board
+    for hidden in ("Medical declaration", "Medical to review", "Emergency contact", "roster"):
+        assert hidden not in board
+    assert "Safety briefing attended" in board and "Aisha Rahman" in board
+    for url in (f"/safety/people/{cast.aisha}", "/safety/roster", "/safety/roster.csv"):
+        assert instructor.client.get(url).status_code == 403
+    assert instructor.post(f"/safety/people/{cast.aisha}/check-in").status_code == 403
+
+
+def test_the_board_filters(cast):
+    answer_everything(cast, "aisha@example.org", dob="2010-01-01")  # 17, with a guardian
+    callum = cast.client("callum@example.org")
+    answer(callum, cast.item("Your date of birth"), {"date_of_birth": "2010-01-01"})
+    organiser = cast.client("sandra@example.org")
+
+    def names(show):
+        html = organiser.client.get(f"/safety/board?show={show}").get_data(as_text=True)
+        return set(re.findall(r'<tr id="person-(\d+)">', html))
+
+    everyone = {str(cast.aisha), str(cast.callum)}
+    assert names("") == everyone and names("not-cleared") == everyone
+    assert names("guardian") == {str(cast.callum)}
+    assert names("medical") == {str(cast.aisha)}
+    sign_everything(cast, cast.aisha, cast.organiser)
+    assert names("not-cleared") == {str(cast.callum)} and names("medical") == set()
+    assert names("nonsense") == everyone
+
+
+def test_check_in_records_when_and_by_whom(cast):
+    organiser = cast.client("sandra@example.org")
+    response = organiser.post(
+        f"/safety/people/{cast.callum}/check-in", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200 and "Callum MacLeod is now checked in." in response.text
+    assert "by Sandra Organiser" in response.text
+    with cast.app.app_context():
+        record = db.session.get(SafetyRecord, cast.callum)
+        assert record.checked_in_by_id == cast.organiser and record.checked_in_at is not None
+    undo = organiser.post(f"/safety/people/{cast.callum}/check-in", {"undo": "1", "back": "roster"})
+    assert undo.status_code == 303 and undo.location.startswith("/safety/roster")
+    with cast.app.app_context():
+        assert db.session.get(SafetyRecord, cast.callum).checked_in_at is None
+        actions = [h.action for h in db.session.query(SafetyHistory)]
+        assert actions == [HistoryAction.CHECK_IN, HistoryAction.UNDO_CHECK_IN]
+
+
+def test_the_roster_prints_and_downloads_what_the_day_needs(cast):
+    answer_everything(cast, "aisha@example.org")
+    medical = cast.item("Medical declaration")
+    aisha = cast.client("aisha@example.org")
+    formula = section_data(ItemKind.EMERGENCY_CONTACT, name="=cmd|' /C calc'!A0")
+    answer(aisha, cast.item("Emergency contact"), formula)
+    answer(aisha, medical, {"conditions": "asthma", "details": "Inhaler", "consent": "y"})
+    organiser = cast.client("sandra@example.org")
+    html = organiser.client.get("/safety/roster").get_data(as_text=True)
+    assert "Asthma (Inhaler)" in html and SECRET_PHONE in html and "Age not given" in html
+    response = organiser.client.get("/safety/roster.csv")
+    assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:4] == ["Name", "Emergency contact", "Emergency phone", "Medical flags"]
+    aisha_row = next(r for r in rows if r[0] == "Aisha Rahman")
+    assert aisha_row[1].startswith("'=cmd")  # a formula is written as text
+    assert aisha_row[3] == "Asthma (Inhaler)" and aisha_row[6] == "No"
+    assert "@media print" in (ROOT / "static" / "css" / "plunge.css").read_text()
+
+
+def test_reminders_reach_everyone_with_missing_items(cast, smtp):
+    answer_everything(cast, "aisha@example.org")
+    organiser = cast.client("sandra@example.org")
+    board = organiser.client.get("/safety/board").get_data(as_text=True)
+    assert "Email the 1 participant with missing items" in board
+    response = organiser.post("/safety/reminders")
+    assert response.status_code == 303
+    response.close()  # the outbox sends once the response has gone
+    [message] = smtp.to("callum@example.org")
+    body = message.get_body(("plain",)).get_content()
+    assert "Emergency contact" in body and "Medical declaration" in body and "/safety" in body
+    assert smtp.to("aisha@example.org") == []
+    flashed = organiser.client.get("/safety/board").get_data(as_text=True)
+    assert "Queued 1 reminder email." in flashed
+
+
+def test_the_history_cannot_be_changed_or_deleted(cast):
+    answer_everything(cast, "aisha@example.org")
+    sign_everything(cast, cast.aisha, cast.organiser)
+    with cast.app.app_context():
+        before = [(h.id, h.action, h.note, h.at) for h in db.session.query(SafetyHistory)]
+        assert before
+        line = db.session.query(SafetyHistory).first()
+        line.note = "rewritten"
+        with pytest.raises(AppendOnlyError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.query(SafetyHistory).first())
+        with pytest.raises(AppendOnlyError):
+            db.session.commit()
+        db.session.rollback()
+
+    # No route edits or deletes history; every organiser action only ever adds to it.
+    history_routes = [
+        rule.rule
+        for rule in cast.app.url_map.iter_rules()
+        if "history" in rule.rule or "history" in rule.endpoint
+    ]
+    assert history_routes == []
+    organiser = cast.client("olu@example.org")
+    for item_id in cast.items.values():
+        _sign(organiser, cast.aisha, item_id, action="revoke")
+        _sign(organiser, cast.aisha, item_id)
+    organiser.post(f"/safety/people/{cast.aisha}/check-in")
+    aisha = cast.client("aisha@example.org")
+    aisha.post("/safety/consent/withdraw")
+    with cast.app.app_context():
+        after = [(h.id, h.action, h.note, h.at) for h in db.session.query(SafetyHistory)]
+        assert after[: len(before)] == before and len(after) > len(before)
+        assert db.session.get(User, cast.aisha) is not None
