@@ -201,3 +201,32 @@ def event_obj(app):
     from app.events.service import get_event
 
     return get_event()
+
+
+def test_sending_the_form_again_after_paying_goes_to_the_thanks(donor, stripe_sandbox, event):
+    first, data = submit(donor)
+    pay(stripe_sandbox, session_id_of(first))
+    again = donor.post(donor.base + "/donate", data=data, allow_redirects=False)
+    assert again.status_code == 303 and "/donate/thanks?session_id=cs_" in again.headers["Location"]
+    assert state(event)[1] == 2000
+
+
+def test_sending_the_form_again_after_its_page_timed_out_starts_afresh(
+    donor, stripe_sandbox, event
+):
+    import stripe
+
+    first, data = submit(donor)
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_sandbox.url})
+    client.v1.checkout.sessions.expire(session_id_of(first))  # as Stripe does after 31 minutes
+    again = donor.post(donor.base + "/donate", data=data, allow_redirects=False)
+    assert again.status_code == 409
+    assert "timed out, so nothing was charged" in again.text
+    assert 'value="Fiona Campbell"' in again.text
+    fresh = re.search(r'name="attempt_key" type="hidden" value="([^"]+)"', again.text)[1]
+    assert fresh != data["attempt_key"]
+    retried = donor.post(
+        donor.base + "/donate", data={**data, "attempt_key": fresh}, allow_redirects=False
+    )
+    assert retried.status_code == 303
+    assert session_id_of(retried) != session_id_of(first)

@@ -19,6 +19,10 @@ from app.money import fee_to_cover
 from app.payments.fulfil import fulfil_checkout
 
 
+class CheckoutExpired(Exception):
+    """The form was sent again after its payment page had timed out: start afresh."""
+
+
 def public_page_or_404(slug: str | None) -> SponsorPage | None:
     """The sponsor page being donated to (None for the event itself); 404 if not public."""
     if slug is None:
@@ -40,8 +44,13 @@ def new_form(event: Event, data=None, **prefill) -> DonationForm:
         **prefill,
     )
     if not form.attempt_key.data:
-        form.attempt_key.data = secrets.token_urlsafe(24)
+        form.attempt_key.data = new_attempt_key()
     return form
+
+
+def new_attempt_key() -> str:
+    """A fresh key for a freshly filled-in form."""
+    return secrets.token_urlsafe(24)
 
 
 def fee_for(event: Event, amount_pence: int | None) -> int | None:
@@ -98,6 +107,14 @@ def _by_attempt(attempt_key: str | None) -> Donation | None:
 
 def checkout_url(donation: Donation) -> str:
     """Create (or, on a retry, get back) the donation's Checkout Session; return its URL."""
+    if donation.stripe_session_id:
+        # Submitted again (a double click, the back button): the donor's session may be open.
+        session = payments.retrieve_checkout_session(donation.stripe_session_id)
+        if session.status == "open":
+            return session.url
+        if session.status == "complete":
+            return url_for("donations.thank_donor", session_id=session.id)
+        raise CheckoutExpired
     event = get_event()
     site = current_app.config["SITE_URL"]
     params = payments.checkout_params(

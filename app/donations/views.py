@@ -32,6 +32,9 @@ def donate(slug: str | None = None):
         url = service.checkout_url(donation)
     except payments.PaymentsUnavailable:
         return _form_page(form, event, page, unavailable=True), 503
+    except service.CheckoutExpired:
+        form.attempt_key.data = service.new_attempt_key()
+        return _form_page(form, event, page, timed_out=True), 409
     if request.htmx:
         return htmx_response("", redirect=url)
     return redirect(url, code=303)

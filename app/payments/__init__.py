@@ -63,8 +63,18 @@ def checkout_params(donation: Donation, event: Event, success_url: str, cancel_u
         "payment_intent_data": {"metadata": metadata},
         "success_url": success_url,
         "cancel_url": cancel_url,
-        "expires_at": int((utcnow() + CHECKOUT_LIFETIME).timestamp()),
+        "expires_at": checkout_expiry(donation),
     }
+
+
+def checkout_expiry(donation: Donation) -> int:
+    """When the Checkout Session closes: fixed from when the donation was made, so that a
+    retry sends the very same request (and gets the same session back under its idempotency
+    key); a retry so late that this is too soon for Stripe gets a fresh expiry."""
+    expiry = (donation.created_at or utcnow()) + CHECKOUT_LIFETIME
+    if expiry < utcnow() + timedelta(minutes=30, seconds=10):  # Stripe's minimum, and a margin
+        expiry = utcnow() + CHECKOUT_LIFETIME
+    return int(expiry.timestamp())
 
 
 def _line(name: str, pence: int) -> dict:
@@ -76,9 +86,9 @@ def _line(name: str, pence: int) -> dict:
 
 def create_checkout_session(donation: Donation, params: dict):
     """Create the Checkout Session, idempotently: retrying the same donation never makes two."""
-    # expires_at moves on every retry; leave it out of the key so a retry is the same request.
-    stable = {k: v for k, v in params.items() if k != "expires_at"}
-    digest = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
+    # The same donation with the same details is the same request: one session, however
+    # often it is sent. Changed details (or a late expiry) make a new request.
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     try:
         return client().v1.checkout.sessions.create(
             params=params,
