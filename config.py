@@ -33,7 +33,11 @@ class Config:
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A server database may drop idle connections; checking costs a round trip per checkout,
+    # which SQLite (a file) never needs.
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {} if SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {"pool_pre_ping": True}
+    )
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
 
     # Live progress partial: how often browsers poll it.

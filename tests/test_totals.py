@@ -15,7 +15,7 @@ from app.models import (
     Totals,
     utcnow,
 )
-from tests.conftest import _test_overrides
+from tests.conftest import _test_overrides, fresh_schema
 
 
 def read(app, scope=EVENT_SCOPE) -> Totals:
@@ -127,8 +127,7 @@ def test_totals_stay_exact_under_concurrent_writes_on_postgres(postgres_url):
 
     app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": postgres_url})
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        fresh_schema()
         configure_event(
             name="Abseil",
             starts_at=parse_london("2027-04-17 10:00"),
