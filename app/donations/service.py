@@ -98,6 +98,12 @@ def _by_attempt(attempt_key: str | None) -> Donation | None:
 
 def checkout_url(donation: Donation) -> str:
     """Create (or, on a retry, get back) the donation's Checkout Session; return its URL."""
+    if donation.stripe_session_id:
+        # The same form sent again: hand back the session it already has. Creating it again
+        # would send a later expires_at under the same idempotency key, which Stripe refuses.
+        session = payments.retrieve_checkout_session(donation.stripe_session_id)
+        if session.status == "open" and session.url:
+            return session.url
     event = get_event()
     site = current_app.config["SITE_URL"]
     params = payments.checkout_params(
