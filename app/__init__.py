@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
     from app.webhooks.views import bp as webhooks_bp
@@ -77,14 +78,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(organiser_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import organiser_cli
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
+    from app.organiser.cli import giftaid_cli
 
     app.cli.add_command(stripe_cli)
     app.cli.add_command(event_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(organiser_cli)
+    app.cli.add_command(giftaid_cli)

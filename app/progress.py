@@ -10,13 +10,21 @@ STOP_POLLING = 286
 
 def progress_response(progress: Progress, template: str, **context):
     """Render the partial, or answer 304 when the browser already shows this version."""
+    return polled_response(
+        progress.etag, template, stop_polling=progress.closed, progress=progress, **context
+    )
+
+
+def polled_response(etag: str, template: str, stop_polling: bool = False, **context):
+    """A fragment that htmx polls: 304 when the browser already shows version `etag`, and
+    286 (stop) instead of 200 once nothing will change again."""
     polling = bool(request.htmx)
-    if progress.etag in request.if_none_match and not (progress.closed and polling):
+    if etag in request.if_none_match and not (stop_polling and polling):
         response = make_response("", 304)
     else:
-        status = STOP_POLLING if progress.closed and polling else 200
-        response = make_response(render_template(template, progress=progress, **context), status)
-    response.set_etag(progress.etag)
+        status = STOP_POLLING if stop_polling and polling else 200
+        response = make_response(render_template(template, **context), status)
+    response.set_etag(etag)
     # Always ask again; the ETag makes asking cheap.
     response.headers["Cache-Control"] = "no-cache"
     return response

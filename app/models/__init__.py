@@ -1,5 +1,6 @@
 """The data model, split by domain; import models from here."""
 
+from app.models.audit import AuditEntry, AuditEntryChanged
 from app.models.donations import (
     Contribution,
     DisputeStatus,
@@ -16,6 +17,8 @@ from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
 __all__ = [
+    "AuditEntry",
+    "AuditEntryChanged",
     "EVENT_ID",
     "EVENT_SCOPE",
     "OutboxMessage",
