@@ -4,6 +4,7 @@ a client, an htmx client, a CLI runner, and ways to make events, pages and donat
 import os
 import socket
 import threading
+import time
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -94,6 +95,14 @@ class SMTPServer:
     def to(self, address: str) -> list[EmailMessage]:
         """The messages received for one address."""
         return [m for m in self.messages if address in m["To"]]
+
+    def wait_for(self, address: str, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+        """The messages for one address once `count` have come: a live server sends its
+        outbox after the response has gone, so a test may look a moment too soon."""
+        deadline = time.monotonic() + timeout
+        while len(self.to(address)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.to(address)
 
 
 def _free_port() -> int:
