@@ -15,17 +15,38 @@ from app.timefmt import LONDON, to_london
 
 MIN_DONATION_FLOOR = 100  # the database insists on at least £1
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+# Settings stored just as the form has them; times, money and numbers are parsed first.
+PLAIN_FIELDS = (
+    "name",
+    "venue",
+    "description",
+    "where_money_goes",
+    "above_target_text",
+    "contact_email",
+    "charity_name",
+    "charity_number",
+    "charity_is_scottish",
+    "donations_open",
+    "charity_pays_event_costs",
+    "gift_aid_fills_target",
+    "pages_need_approval",
+)
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _lines(value):
+    # Browsers send a textarea's line breaks as CRLF; store them as the CLI does, "\n".
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 def _text(label, maximum, required=None, area=False, **kwargs):
     validators = [DataRequired(required)] if required else [Optional()]
     validators.append(Length(max=maximum, message=f"Use {maximum:,} characters or fewer"))
     field = TextAreaField if area else StringField
-    return field(label, filters=[_strip], validators=validators, **kwargs)
+    return field(label, filters=[_strip, _lines], validators=validators, **kwargs)
 
 
 def _uk_time(label, required: bool, description=""):
@@ -109,9 +130,10 @@ class EventSettingsForm(FlaskForm):
         def local(value):
             return to_london(value).strftime("%Y-%m-%dT%H:%M") if value else ""
 
+        # Given as data, not obj=event: WTForms prefers obj's raw values over keywords.
         return cls(
             formdata=None,
-            obj=event,
+            **{name: getattr(event, name) for name in PLAIN_FIELDS},
             starts_at=local(event.starts_at),
             closes_at=local(event.closes_at),
             target=_pounds_text(event.target_pence),
@@ -172,22 +194,7 @@ class EventSettingsForm(FlaskForm):
 
     def all_settings(self) -> dict:
         """Every setting, parsed, ready for `configure_event`."""
-        plain = (
-            "name",
-            "venue",
-            "description",
-            "where_money_goes",
-            "above_target_text",
-            "contact_email",
-            "charity_name",
-            "charity_number",
-            "charity_is_scottish",
-            "donations_open",
-            "charity_pays_event_costs",
-            "gift_aid_fills_target",
-            "pages_need_approval",
-        )
-        values = {name: getattr(self, name).data for name in plain}
+        values = {name: getattr(self, name).data for name in PLAIN_FIELDS}
         for name in ("description", "where_money_goes", "above_target_text", "contact_email"):
             values[name] = values[name] or ""
         return {**values, **self.settings}
