@@ -82,6 +82,8 @@ def test_every_setting_is_saved_and_the_bars_refresh(make, organiser):
         ({"name": ""}, "name", "Enter the event&#39;s name"),
         ({"starts_at": "next Tuesday"}, "starts_at", "Enter a date and time like"),
         ({"target": "0"}, "target", "Enter at least £1.00"),
+        ({"target": "99999999"}, "target", "Enter no more than £10,000,000.00"),
+        ({"target": "9" * 20}, "target", "far too large"),
         ({"min_donation": "0.50"}, "min_donation", "Enter at least £1.00"),
         ({"max_donation": "1.50", "min_donation": "2"}, "max_donation", "less than the smallest"),
         ({"fee_basis_points": "abc"}, "fee_basis_points", "Enter a whole number from 0 to 1,000"),

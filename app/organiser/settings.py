@@ -14,6 +14,8 @@ from app.money import format_pence, parse_pounds
 from app.timefmt import LONDON, to_london
 
 MIN_DONATION_FLOOR = 100  # the database insists on at least £1
+# £10 million: far beyond one event, and well inside the database's 32-bit integers.
+MAX_SETTING_PENCE = 1_000_000_000
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
 # Settings stored just as the form has them; times, money and numbers are parsed first.
 PLAIN_FIELDS = (
@@ -160,13 +162,15 @@ class EventSettingsForm(FlaskForm):
         """A UK date and time, or nothing."""
         self._time(field, "closes_at")
 
-    def _money(self, field, key, minimum):
+    def _money(self, field, key, minimum, maximum=MAX_SETTING_PENCE):
         try:
             pence = parse_pounds(field.data or "")
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
         if pence < minimum:
             raise ValidationError(f"Enter at least {format_pence(minimum)}")
+        if pence > maximum:
+            raise ValidationError(f"Enter no more than {format_pence(maximum)}")
         self.settings[key] = pence
 
     def validate_target(self, field):
