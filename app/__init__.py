@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
     from app.safety import board, editor, views  # noqa: F401 - their routes join safety_bp
@@ -85,12 +86,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(donations_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(safety_bp)
+    app.register_blueprint(organiser_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import organiser_cli
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
+    from app.organiser.cli import giftaid_cli
     from app.safety.cli import safety_cli
 
     app.cli.add_command(stripe_cli)
@@ -98,3 +101,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(organiser_cli)
     app.cli.add_command(safety_cli)
+    app.cli.add_command(giftaid_cli)

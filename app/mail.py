@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from flask_mail import Message
 from sqlalchemy import or_, select, update
 
+from app.database import begin_write
 from app.extensions import db, mail
 from app.models import OutboxMessage, utcnow
 
@@ -52,15 +53,21 @@ def send_due(limit: int = 50) -> tuple[int, int]:
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
+    # No read is held open while we send: on SQLite a read that later writes fails at once
+    # ("database is locked") if anyone else wrote meanwhile, and the mail would go out twice.
+    db.session.commit()
     sent = failed = 0
     for message_id in ids:
         if not _claim(message_id):
             continue
-        message = db.session.get(OutboxMessage, message_id)
+        outgoing = _to_flask_mail(db.session.get(OutboxMessage, message_id))
+        db.session.commit()
         try:
             with _smtp_timeout(current_app.config["MAIL_TIMEOUT_SECONDS"]):
-                mail.send(_to_flask_mail(message))
+                mail.send(outgoing)
         except Exception as exc:  # noqa: BLE001 - any SMTP failure means "try later"
+            begin_write()
+            message = db.session.get(OutboxMessage, message_id)
             message.attempts += 1
             message.next_attempt_at = utcnow() + backoff(message.attempts)
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -69,7 +76,8 @@ def send_due(limit: int = 50) -> tuple[int, int]:
             # The address is personal data; the id is enough to find the message.
             log.warning("outbox message %s not sent (attempt %s)", message.id, message.attempts)
         else:
-            message.sent_at = utcnow()
+            begin_write()
+            db.session.get(OutboxMessage, message_id).sent_at = utcnow()
             sent += 1
         db.session.commit()
     return sent, failed

@@ -36,19 +36,27 @@ _PAGE_SQL = (
 )
 
 
-def answer(progress: Progress, if_none_match: ETags, polling: bool) -> int:
+def answer(etag: str, if_none_match: ETags, polling: bool, closed: bool = False) -> int:
     """The status for a poll: 304 if the browser shows this version, 286 once closed."""
-    if progress.closed and polling:
+    if closed and polling:
         return STOP_POLLING
-    return 304 if progress.etag in if_none_match else 200
+    return 304 if etag in if_none_match else 200
 
 
 def progress_response(progress: Progress, template: str = TEMPLATE, **context):
     """The Flask view's answer: the partial, 304 when unchanged, 286 to stop polling."""
-    status = answer(progress, request.if_none_match, bool(request.htmx))
-    body = "" if status == 304 else render_template(template, progress=progress, **context)
+    return polled_response(
+        progress.etag, template, stop_polling=progress.closed, progress=progress, **context
+    )
+
+
+def polled_response(etag: str, template: str, stop_polling: bool = False, **context):
+    """A fragment that htmx polls: 304 when the browser already shows version `etag`, and
+    286 (stop) instead of 200 once nothing will change again."""
+    status = answer(etag, request.if_none_match, bool(request.htmx), stop_polling)
+    body = "" if status == 304 else render_template(template, **context)
     response = make_response(body, status)
-    response.set_etag(progress.etag)
+    response.set_etag(etag)
     # Always ask again; the ETag makes asking cheap.
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -85,7 +93,8 @@ class LiveProgress:
 
     def _respond(self, environ, start_response, progress: Progress):
         polling = environ.get("HTTP_HX_REQUEST") == "true"
-        status = answer(progress, parse_etags(environ.get("HTTP_IF_NONE_MATCH")), polling)
+        if_none_match = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
+        status = answer(progress.etag, if_none_match, polling, progress.closed)
         body = b"" if status == 304 else self.template.render(progress=progress).encode()
         headers = [
             *self.headers[environ.get("wsgi.url_scheme", "http")],

@@ -39,6 +39,10 @@ def init_app(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
+    @app.errorhandler(403)
+    def _forbidden(_error):
+        return render_template("errors/403.html"), 403
+
     @app.errorhandler(404)
     def _not_found(_error):
         return render_template("errors/404.html"), 404

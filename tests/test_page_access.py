@@ -110,6 +110,8 @@ def _attempts(victim) -> dict[str, list[tuple]]:
                 True,
             )
         ],
+        "me.report_cash": [("POST", "/me/cash", {"cash-amount": "10"}, "cash", False)],
+        "auth.accept_invite": [("GET", "/auth/invite/forged", None, "", False)],
         "auth.signup": [("GET", "/auth/signup", None, "", False)],
         "auth.check_email": [("GET", "/auth/check-email", None, "", False)],
         "auth.confirm_signup": [("GET", "/auth/confirm/forged", None, "", False)],

@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import mail
+from app import audit, mail
 from app.extensions import db
 from app.models import PendingSignup, Role, User, utcnow
 from app.urls import absolute_url
@@ -21,6 +21,7 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 RESET_LINK_LIFETIME = timedelta(hours=1)
 SIGNUP_LINK_LIFETIME = timedelta(hours=24)
+INVITE_LINK_LIFETIME = timedelta(days=3)
 
 
 @cache
@@ -189,3 +190,59 @@ def create_organiser(address: str, name: str, password: str) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+class InviteRefused(Exception):
+    """Why someone can't be invited, in words for the organiser."""
+
+
+def invite_organiser(name: str, address: str, invited_by: User) -> User:
+    """Create an organiser account with no password yet and email a link to choose one.
+    Inviting an address whose invitation is still unused sends a fresh link."""
+    address = normalise_email(address)
+    user = user_by_email(address)
+    if user is not None and not (user.is_organiser and not user.password_hash):
+        raise InviteRefused(
+            "That address already has an account. Organisers see donors' details and health "
+            "data, so an organiser's account must be separate: use another address."
+        )
+    if user is None:
+        user = User(email=address, name=name.strip(), role=Role.ORGANISER, password_hash="")
+        db.session.add(user)
+        db.session.flush()
+    token = _serializer("invite").dumps({"user": user.id, "fp": user.password_fingerprint})
+    from app.events.service import get_event
+
+    event = get_event()
+    mail.queue(
+        address,
+        f"You're invited to help organise {event.name if event else 'the event'}",
+        "organiser_invite",
+        name=user.name,
+        inviter=invited_by.name,
+        event=event,
+        accept_url=absolute_url("auth.accept_invite", token=token),
+        days=INVITE_LINK_LIFETIME.days,
+    )
+    audit.record("organiser.invited", actor=invited_by, subject_user=user)
+    db.session.commit()
+    return user
+
+
+def user_for_invite(token: str) -> User | None:
+    """The organiser an invitation is for, while it is in date and not yet used (choosing a
+    password changes the fingerprint, so each link works once)."""
+    data = _load_token("invite", token, INVITE_LINK_LIFETIME)
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = db.session.get(User, data["user"])
+    if user is None or user.password_hash or not user.is_organiser:
+        return None
+    return user if user.password_fingerprint == data.get("fp") else None
+
+
+def accept_invite(user: User, password: str) -> None:
+    """The invited organiser chooses a password; the invitation is used up."""
+    user.password_hash = hash_password(password)
+    audit.record("organiser.joined", actor=user, subject_user=user)
+    db.session.commit()

@@ -137,6 +137,23 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200
 
 
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(ATTEMPTS, methods=["POST"])
+def accept_invite(token: str):
+    """An emailed invitation to be an organiser: choose a password (the link works once)."""
+    user = service.user_for_invite(token)
+    if user is None:
+        return render_template("auth/link_expired.html", purpose="invite"), 404
+    form = forms.NewPasswordForm()
+    if form.validate_on_submit():
+        service.accept_invite(user, form.password.data)
+        service.log_in(user)
+        flash(f"Welcome, {user.name}! You are now an organiser.", "success")
+        return redirect(url_for("organiser.dashboard"), 303)
+    status = 422 if form.errors else 200
+    return render_template("auth/accept_invite.html", form=form, name=user.name), status
+
+
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(_error):
     """A form sent without a valid token, usually one left open too long: say what to do."""

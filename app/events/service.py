@@ -34,6 +34,12 @@ EDITABLE_FIELDS = (
     "closes_at",
     "donations_open",
     "pages_need_approval",
+    "charity_pays_event_costs",
+    "gift_aid_fills_target",
+    "fee_basis_points",
+    "fee_fixed_pence",
+    "min_donation_pence",
+    "max_donation_pence",
 )
 
 

@@ -1,5 +1,6 @@
 """The data model, split by domain; import models from here."""
 
+from app.models.audit import AuditEntry, AuditEntryChanged
 from app.models.donations import (
     Contribution,
     DisputeStatus,
@@ -38,6 +39,8 @@ __all__ = [
     "SafetyRecord",
     "SafetySettings",
     "SafetySignOff",
+    "AuditEntry",
+    "AuditEntryChanged",
     "EVENT_ID",
     "EVENT_SCOPE",
     "OutboxMessage",

@@ -132,3 +132,32 @@ class ModerationForm(_Prefixed):
         """Hiding needs a reason the participant can act on."""
         if self.action.data == "hide" and not field.data:
             raise ValidationError("Say why the page is hidden")
+
+
+MAX_CASH_PENCE = 1_000_000  # £10,000: more than that is worth a word with the organisers
+
+
+class CashReportForm(_Prefixed):
+    """Cash a participant collected for their page; it counts once an organiser confirms it."""
+
+    default_prefix = "cash"
+    amount_pence: int | None = None
+    amount = StringField(
+        "How much cash, in pounds?",
+        filters=[_strip],
+        validators=[DataRequired("Enter the amount, like 45.50")],
+        render_kw={"inputmode": "decimal"},
+    )
+    note = _text("Where is the money now? (For the organisers.)", 500, rows=2)
+
+    def validate_amount(self, field):
+        """Pounds and pence, more than nothing."""
+        try:
+            pence = parse_pounds(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        if not 1 <= pence <= MAX_CASH_PENCE:
+            raise ValidationError(
+                f"Enter an amount between £0.01 and {format_pence(MAX_CASH_PENCE)}"
+            )
+        self.amount_pence = pence

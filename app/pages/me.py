@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.donations import offline
 from app.events.service import page_progress
 from app.pages import forms, photos, service, sharing
 
@@ -23,7 +24,7 @@ def home():
     return render_template("pages/home.html", **_home_context(page))
 
 
-def _home_context(page, update_form=None, thank_form=None, thanked=None):
+def _home_context(page, update_form=None, thank_form=None, thanked=None, cash_form=None):
     donations = service.page_donations(page) if page else []
     thank_forms = {
         donation.id: forms.ThankYouForm(
@@ -43,6 +44,8 @@ def _home_context(page, update_form=None, thank_form=None, thanked=None):
         "steps": service.steps(page, _step_urls()),
         "safety_url": service.safety_url(),
         "moderation": service.pages_for_moderation() if current_user.is_organiser else None,
+        "cash_form": cash_form or forms.CashReportForm(formdata=None),
+        "cash_reports": offline.reports_by(current_user) if page else [],
     }
 
 
@@ -197,6 +200,18 @@ def _updates_panel(page, form, status):
     if request.htmx:
         return render_template("pages/_updates_panel.html", page=page, update_form=form), status
     return render_template("pages/home.html", **_home_context(page, update_form=form)), status
+
+
+@bp.post("/cash")
+def report_cash():
+    """Report cash collected for your page; it counts once an organiser confirms it."""
+    page = service.own_page_or_404()
+    form = forms.CashReportForm()
+    if form.validate_on_submit():
+        offline.report_cash(current_user, page, form.amount_pence, form.note.data or "")
+        flash("Thanks! An organiser will confirm your cash once they have it.", "success")
+        return redirect(url_for("me.home") + "#cash", 303)
+    return render_template("pages/home.html", **_home_context(page, cash_form=form)), 422
 
 
 @bp.post("/donations/<int:donation_id>/thanks")

@@ -10,7 +10,7 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import totals
+from app import audit, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
 from app.models import Donation, PageStatus, SponsorPage, SponsorUpdate, User, utcnow
@@ -152,6 +152,7 @@ def moderate(page: SponsorPage, action: str, reason: str = "") -> str:
         message = "The page is no longer hidden."
     else:
         raise ValueError(f"unknown moderation action {action!r}")
+    audit.record(f"page.{action}", sponsor_page=page, reason=reason if action == "hide" else "")
     db.session.commit()
     return message
 
@@ -206,9 +207,29 @@ def delete_update(update: SponsorUpdate) -> None:
     db.session.commit()
 
 
-def hide_update(update: SponsorUpdate) -> None:
-    """An organiser hides an update from the public."""
-    update.hidden_at = utcnow()
+def hide_update(update: SponsorUpdate, reason: str = "") -> None:
+    """An organiser hides an update from the public (the history says who, when and why)."""
+    if update.hidden_at is None:
+        update.hidden_at = utcnow()
+        audit.record(
+            "update.hidden",
+            sponsor_page=update.sponsor_page,
+            sponsor_update_id=update.id,
+            reason=reason,
+        )
+    db.session.commit()
+
+
+def restore_update(update: SponsorUpdate, reason: str = "") -> None:
+    """An organiser shows a hidden update again."""
+    if update.hidden_at is not None:
+        update.hidden_at = None
+        audit.record(
+            "update.restored",
+            sponsor_page=update.sponsor_page,
+            sponsor_update_id=update.id,
+            reason=reason,
+        )
     db.session.commit()
 
 

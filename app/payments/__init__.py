@@ -20,6 +20,10 @@ class PaymentsUnavailable(Exception):
     """Stripe could not be reached or refused the request; the donor may simply try again."""
 
 
+class RefundRefused(Exception):
+    """Stripe said no to a refund (more than is left, a reused key...): the message says why."""
+
+
 def client() -> stripe.StripeClient:
     """A StripeClient for the real API, or for the sandbox when no secret key is set."""
     config = current_app.config
@@ -112,6 +116,32 @@ def expire_checkout_session(session_id: str) -> None:
         client().v1.checkout.sessions.expire(session_id)
     except stripe.InvalidRequestError:
         pass  # already complete or expired: nothing to close
+    except stripe.StripeError as exc:
+        raise PaymentsUnavailable(str(exc)) from exc
+
+
+def create_refund(donation: Donation, amount_pence: int, key: str, reason: str = ""):
+    """Ask Stripe to refund part or all of a donation's payment. The same `key` (one per refund
+    form) makes a double-click or a resend one refund; the total moves when the webhook lands."""
+    metadata = {"donation_id": str(donation.id)}
+    if reason:
+        metadata["reason"] = reason[:500]
+    try:
+        return client().v1.refunds.create(
+            params={
+                "payment_intent": donation.stripe_payment_intent_id,
+                "amount": amount_pence,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": f"plunge-refund-{donation.id}-{key}"},
+        )
+    except stripe.IdempotencyError as exc:
+        raise RefundRefused(
+            "This refund form was already sent with a different amount. "
+            "Reload the page to see where the donation stands."
+        ) from exc
+    except stripe.InvalidRequestError as exc:
+        raise RefundRefused(exc.user_message or str(exc)) from exc
     except stripe.StripeError as exc:
         raise PaymentsUnavailable(str(exc)) from exc
 

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import select
 
-from app import mail, totals
+from app import audit, mail, totals
 from app.database import begin_write
 from app.extensions import db
 from app.models import DisputeStatus, Donation, DonationStatus, utcnow
@@ -72,12 +72,23 @@ def advance(donation: Donation, status: DonationStatus, session=None) -> bool:
     return True
 
 
-def record_refund(donation: Donation, refunded_pence: int) -> bool:
-    """Record Stripe's cumulative refunded amount; a late, smaller figure changes nothing."""
+def record_refund(donation: Donation, refunded_pence: int, actor=None, reason: str = "") -> bool:
+    """Record the cumulative refunded amount (Stripe's, or an organiser's for cash); a late,
+    smaller figure changes nothing. The donor is told by email once the money has moved."""
     if refunded_pence <= donation.refunded_pence:
         return False
+    before = donation.refunded_pence
     with totals.tracking(donation):
         donation.refunded_pence = refunded_pence
+    audit.record(
+        "refund.recorded",
+        actor=actor,
+        donation=donation,
+        before_pence=before,
+        after_pence=refunded_pence,
+        reason=reason,
+    )
+    _queue_refund_notice(donation, refunded_pence - before)
     return True
 
 
@@ -85,8 +96,15 @@ def record_dispute(donation: Donation, dispute_status: DisputeStatus) -> bool:
     """Open or close a dispute; a late 'created' after 'closed' does not reopen it."""
     if _DISPUTE_RANK[dispute_status] <= _DISPUTE_RANK[donation.dispute_status]:
         return False
+    held_before = donation.contribution().disputed_pence
     with totals.tracking(donation):
         donation.dispute_status = dispute_status
+    audit.record(
+        f"dispute.{dispute_status.value}",
+        donation=donation,
+        before_pence=held_before,
+        after_pence=donation.contribution().disputed_pence,
+    )
     return True
 
 
@@ -111,6 +129,25 @@ def reconcile(retrieve) -> dict[str, int]:
         key = {DonationStatus.PAID: "paid", DonationStatus.EXPIRED: "expired"}.get(status)
         outcome[key or "unchanged"] += 1
     return outcome
+
+
+def _queue_refund_notice(donation: Donation, refunded_now: int) -> None:
+    from app.events.service import get_event
+
+    if not donation.donor_email:
+        return
+    event = get_event()
+    mail.queue(
+        donation.donor_email,
+        f"Your refund from {event.charity_name}",
+        "refund",
+        donation=donation,
+        event=event,
+        refunded=format_pence(refunded_now),
+        refunded_in_all=format_pence(donation.refunded_pence),
+        kept=format_pence(donation.net_pence),
+        amount=format_pence(donation.amount_pence),
+    )
 
 
 def _queue_thanks(donation: Donation) -> None:

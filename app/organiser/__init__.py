@@ -1,0 +1,1 @@
+"""Organisers: the dashboard, offline money, refunds, moderation, exports and event settings."""

@@ -1,0 +1,308 @@
+"""Organiser forms: offline money, refunds, rejections, moderation, event settings, invites.
+Each says what to do, next to the field it is about."""
+
+import re
+import secrets
+from datetime import UTC, date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+
+from app.donations.gift_aid import normalise_postcode
+from app.donations.offline import OVERSEAS_POSTCODE, GiftAidDetails
+from app.money import format_pence, parse_pounds
+from app.timefmt import LONDON
+
+MAX_OFFLINE_PENCE = 10_000_000  # £100,000: a typing slip, not a collection tin
+REASON_MAX = 500
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _pounds(form_field, minimum: int = 1, maximum: int = MAX_OFFLINE_PENCE) -> int:
+    """Read a pounds field as pence within limits, or raise ValidationError saying why."""
+    try:
+        pence = parse_pounds(form_field.data or "")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if pence < minimum:
+        raise ValidationError(f"Enter an amount of at least {format_pence(minimum)}.")
+    if pence > maximum:
+        raise ValidationError(f"Enter an amount of no more than {format_pence(maximum)}.")
+    return pence
+
+
+class _Prefixed(FlaskForm):
+    """A form that shares its page with others: field names and ids carry a prefix."""
+
+    default_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.default_prefix)
+        super().__init__(*args, **kwargs)
+
+
+class GiftAidFieldsMixin:
+    """A Gift Aid declaration as written on a paper sponsorship form (HMRC's minimum)."""
+
+    title = StringField(
+        "Title (optional)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=4, message="Use 4 characters or fewer, like Mrs")],
+    )
+    first_name = StringField(
+        "First name",
+        filters=[_strip],
+        validators=[Length(max=35, message="Use 35 characters or fewer")],
+    )
+    last_name = StringField(
+        "Last name",
+        filters=[_strip],
+        validators=[Length(max=35, message="Use 35 characters or fewer")],
+    )
+    house = StringField(
+        "House name or number",
+        filters=[_strip],
+        description="For a donor living outside the UK, their address (40 characters at most).",
+        validators=[Length(max=40, message="Use 40 characters or fewer")],
+    )
+    postcode = StringField("Postcode", filters=[_strip], validators=[Length(max=10)])
+    overseas = BooleanField("The donor lives outside the UK")
+
+    def _needs_gift_aid(self) -> bool:
+        return True
+
+    def _required(self, field, message):
+        if self._needs_gift_aid() and not field.data:
+            raise ValidationError(message)
+
+    def validate_first_name(self, field):
+        """HMRC needs a first name (or initial)."""
+        self._required(field, "Enter the donor's first name for Gift Aid")
+
+    def validate_last_name(self, field):
+        """HMRC needs a last name."""
+        self._required(field, "Enter the donor's last name for Gift Aid")
+
+    def validate_house(self, field):
+        """HMRC needs the house name or number (or, abroad, the address)."""
+        self._required(field, "Enter the house name or number for Gift Aid")
+
+    def validate_postcode(self, field):
+        """A UK postcode, or nothing for a donor who lives abroad."""
+        if not self._needs_gift_aid() or self.overseas.data:
+            return
+        postcode = normalise_postcode(field.data or "")
+        if postcode is None:
+            raise ValidationError(
+                "Enter a UK postcode, like G12 8QQ, or tick 'The donor lives outside the UK'"
+            )
+        field.data = postcode
+
+    def gift_aid_details(self) -> GiftAidDetails:
+        """The declaration's details, normalised as they are stored."""
+        return GiftAidDetails(
+            title=self.title.data or "",
+            first_name=self.first_name.data,
+            last_name=self.last_name.data,
+            house=self.house.data,
+            postcode=OVERSEAS_POSTCODE if self.overseas.data else self.postcode.data,
+        )
+
+
+class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
+    """Cash or a cheque an organiser has in hand: counted as soon as it is saved."""
+
+    amount_pence: int | None = None
+
+    recipient = SelectField("Who is it for?", validators=[InputRequired("Choose who it is for")])
+    method = SelectField(
+        "Cash or cheque?",
+        choices=[SelectChoice("cash", "Cash"), SelectChoice("cheque", "Cheque")],
+        validators=[AnyOf(("cash", "cheque"), message="Choose cash or cheque")],
+    )
+    amount = StringField("Amount, in pounds", filters=[_strip], render_kw={"inputmode": "decimal"})
+    received_on = DateField(
+        "Date received",
+        validators=[Optional()],
+        description="Leave empty for today.",
+    )
+    donor_name = StringField(
+        "Donor's name (optional)",
+        filters=[_strip],
+        validators=[Length(max=100, message="Use 100 characters or fewer")],
+    )
+    donor_email = EmailField(
+        "Donor's email address (optional)",
+        filters=[_strip],
+        description="Only to tell them about a refund. Never shown on the site.",
+        validators=[
+            Optional(),
+            Email("Enter an email address like name@example.com", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    anonymous = BooleanField("Show the donor as Anonymous on the site")
+    note = TextAreaField(
+        "Note for the organisers (optional)",
+        filters=[_strip],
+        validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
+    )
+    gift_aid = BooleanField("The donor made a Gift Aid declaration on the sponsorship form")
+
+    def __init__(self, *args, recipients: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recipient.choices = [SelectChoice(value, label) for value, label in recipients]
+
+    def _needs_gift_aid(self) -> bool:
+        return bool(self.gift_aid.data)
+
+    def validate_amount(self, field):
+        """Pounds and pence, more than nothing."""
+        self.amount_pence = _pounds(field)
+
+    def validate_received_on(self, field):
+        """Not a day that hasn't happened yet."""
+        if field.data and field.data > datetime.now(LONDON).date():
+            raise ValidationError("The date can't be in the future")
+
+    def received_at(self) -> datetime:
+        """When the money was received, as a UTC time (midday UK time on a past day)."""
+        day: date | None = self.received_on.data
+        if day is None or day == datetime.now(LONDON).date():
+            return datetime.now(UTC)
+        return datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).astimezone(UTC)
+
+
+class GiftAidCorrectionForm(GiftAidFieldsMixin, _Prefixed):
+    """Correct a donor's Gift Aid details (a typo that HMRC would refuse)."""
+
+    default_prefix = "giftaid"
+    reason = TextAreaField(
+        "Why the change? (For the history.)",
+        filters=[_strip],
+        validators=[
+            DataRequired("Say where the corrected details came from"),
+            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
+        ],
+    )
+
+
+_REFUND_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+class RefundForm(_Prefixed):
+    """A full or partial refund. The key makes a double-click (or a resend) one refund."""
+
+    default_prefix = "refund"
+    amount_pence: int | None = None
+    refund_key = HiddenField()
+    amount = StringField("Amount to refund, in pounds", filters=[_strip])
+    reason = TextAreaField(
+        "Reason (optional, for the history)",
+        filters=[_strip],
+        validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
+    )
+
+    def __init__(self, *args, refundable_pence: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refundable_pence = refundable_pence
+        if not self.refund_key.data:
+            self.refund_key.data = secrets.token_urlsafe(18)
+        if not self.amount.data and refundable_pence:
+            self.amount.data = f"{refundable_pence / 100:.2f}"
+
+    def validate_refund_key(self, field):
+        """The key the form was given; anything else is a tampered or stale form."""
+        if not _REFUND_KEY.fullmatch(field.data or ""):
+            raise ValidationError("This form is out of date. Reload the page and try again")
+
+    def validate_amount(self, field):
+        """Up to what is left to refund."""
+        if self.refundable_pence <= 0:
+            raise ValidationError("There is nothing left to refund on this donation")
+        self.amount_pence = _pounds(field, 1, self.refundable_pence)
+
+
+class RejectForm(_Prefixed):
+    """Why a participant's reported cash is not counted (they are told)."""
+
+    default_prefix = "reject"
+    reason = TextAreaField(
+        "Why not? (The participant is told.)",
+        filters=[_strip],
+        validators=[
+            DataRequired("Say why, so the participant can put it right"),
+            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token."""
+
+
+class HideForm(_Prefixed):
+    """Hide something from the public (saying why) or show it again."""
+
+    default_prefix = "hide"
+    action = StringField(validators=[AnyOf(("hide", "restore"), message="Choose hide or restore")])
+    reason = TextAreaField(
+        "Why hide it? (For the history.)",
+        filters=[_strip],
+        validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
+    )
+
+    def validate_reason(self, field):
+        """Hiding needs a reason."""
+        if self.action.data == "hide" and not field.data:
+            raise ValidationError("Say why it is hidden")
+
+
+class InviteForm(FlaskForm):
+    """Someone to invite as an organiser."""
+
+    name = StringField(
+        "Their name",
+        filters=[_strip],
+        validators=[DataRequired("Enter their name"), Length(max=100)],
+    )
+    email = EmailField(
+        "Their email address",
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[
+            DataRequired("Enter their email address"),
+            Email("Enter an email address like name@example.com", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+def positive_int(label: str, maximum: int, **kwargs) -> IntegerField:
+    """A whole-number field within 0..maximum, with a message people can act on."""
+    message = f"Enter a whole number from 0 to {maximum:,}"
+    return IntegerField(
+        label, validators=[InputRequired(message), NumberRange(0, maximum, message)], **kwargs
+    )

@@ -1,0 +1,280 @@
+"""HMRC's Gift Aid claim schedule, as CSV or as an OpenDocument spreadsheet like HMRC's template.
+
+Columns, in HMRC's order: Title, First name, Last name, House name or number, Postcode,
+Aggregated donations, Sponsored event, Donation date, Amount. One named line per donation (so
+Aggregated donations is always blank, which HMRC always accepts); Sponsored event "Yes"; dates
+DD/MM/YY, the UK date the money was received; amounts like 12.50, without a pound sign; blank
+cells left blank. At most 1,000 donations a file.
+
+Only paid donations with a Gift Aid declaration that still count are claimed (not fully
+refunded, not in an open or lost dispute), each on what the charity kept. Anonymous donations
+are included: anonymity is about the public page, not HMRC. A donation that breaks one of
+HMRC's rules is refused with the reasons, never silently changed; the only changes made are
+HMRC's own: spaces trimmed, a double-barrelled last name's hyphen made a space ("House Martin"),
+and a postcode put in capitals with one space."""
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from odf.number import Number, NumberStyle
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.style import Style
+from odf.table import Table, TableCell, TableColumn, TableRow
+from odf.text import P
+from sqlalchemy import select
+
+from app.donations.gift_aid import normalise_postcode
+from app.donations.offline import OVERSEAS_POSTCODE
+from app.events.service import counted_clause
+from app.extensions import db
+from app.models import Donation
+from app.timefmt import to_london
+
+COLUMNS = (
+    "Title",
+    "First name",
+    "Last name",
+    "House name or number",
+    "Postcode",
+    "Aggregated donations",
+    "Sponsored event",
+    "Donation date",
+    "Amount",
+)
+ROWS_PER_FILE = 1000
+FORMATS = ("csv", "ods")
+MAX_TITLE, MAX_NAME, MAX_HOUSE = 4, 35, 40
+# A cell starting with one of these is a formula to a spreadsheet: never a real name or address.
+_FORMULA_START = ("=", "+", "-", "@")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HYPHENS = re.compile(r"\s*[-\u2010\u2011\u2012\u2013]\s*")
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """One donation's line on the schedule, every cell already as HMRC wants it."""
+
+    donation_id: int
+    title: str
+    first_name: str
+    last_name: str
+    house: str
+    postcode: str
+    date: str
+    amount_pence: int
+    aggregated: str = ""
+    sponsored: str = "Yes"
+
+    @property
+    def amount(self) -> str:
+        """Pounds with two decimals and no pound sign: 12.50."""
+        return f"{self.amount_pence // 100}.{self.amount_pence % 100:02d}"
+
+    def cells(self) -> list[str]:
+        """The cells in HMRC's column order."""
+        return [
+            self.title,
+            self.first_name,
+            self.last_name,
+            self.house,
+            self.postcode,
+            self.aggregated,
+            self.sponsored,
+            self.date,
+            self.amount,
+        ]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A donation left off the schedule, and every reason why."""
+
+    donation_id: int
+    donor: str
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Schedule:
+    """The rows HMRC will accept, and the donations refused."""
+
+    rows: list[ScheduleRow] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+    def files(self) -> list[list[ScheduleRow]]:
+        """The rows in files of at most ROWS_PER_FILE (one empty file when there are none)."""
+        chunks = [
+            self.rows[start : start + ROWS_PER_FILE]
+            for start in range(0, len(self.rows), ROWS_PER_FILE)
+        ]
+        return chunks or [[]]
+
+    @property
+    def total_pence(self) -> int:
+        """What the schedule claims on, in pence."""
+        return sum(row.amount_pence for row in self.rows)
+
+
+def claimable():
+    """SQL for donations the charity may claim Gift Aid on."""
+    return counted_clause() & Donation.gift_aid.is_(True)
+
+
+def build_schedule() -> Schedule:
+    """Check every claimable donation against HMRC's rules, oldest payment first."""
+    schedule = Schedule()
+    query = select(Donation).where(claimable()).order_by(Donation.paid_at, Donation.id)
+    for donation in db.session.scalars(query.execution_options(yield_per=500)):
+        outcome = schedule_row(donation)
+        if isinstance(outcome, ScheduleRow):
+            schedule.rows.append(outcome)
+        else:
+            schedule.refused.append(outcome)
+    return schedule
+
+
+def _text_problems(label: str, value: str) -> list[str]:
+    problems = []
+    if _CONTROL.search(value):
+        problems.append(f"{label} contains a line break or control character")
+    if value.startswith(_FORMULA_START):
+        problems.append(f"{label} starts with '{value[0]}', which spreadsheets read as a formula")
+    return problems
+
+
+def _check_length(label: str, value: str, maximum: int, problems: list[str]) -> None:
+    if len(value) > maximum:
+        problems.append(f"{label} is {len(value)} characters; HMRC allows {maximum}")
+
+
+def schedule_row(donation: Donation) -> ScheduleRow | Refusal:
+    """The donation's line on the schedule, or why HMRC would refuse it."""
+    problems: list[str] = []
+    title = donation.gift_aid_title.strip()
+    first_name = donation.gift_aid_first_name.strip()
+    # HMRC: "House Martin", not "House-Martin".
+    last_name = _HYPHENS.sub(" ", donation.gift_aid_last_name.strip()).strip()
+    house = donation.gift_aid_house.strip()
+    raw_postcode = donation.gift_aid_postcode.strip()
+
+    _check_length("Title", title, MAX_TITLE, problems)
+    for label, value in (("First name", first_name), ("Last name", last_name)):
+        if not value:
+            problems.append(f"{label} is missing")
+        _check_length(label, value, MAX_NAME, problems)
+    if not house:
+        problems.append("House name or number is missing")
+    _check_length("House name or number", house, MAX_HOUSE, problems)
+    for label, value in (
+        ("Title", title),
+        ("First name", first_name),
+        ("Last name", last_name),
+        ("House name or number", house),
+    ):
+        problems.extend(_text_problems(label, value))
+
+    if raw_postcode.upper() == OVERSEAS_POSTCODE:
+        postcode = OVERSEAS_POSTCODE
+    else:
+        postcode = normalise_postcode(raw_postcode) or ""
+        if not postcode:
+            problems.append(
+                f"Postcode '{raw_postcode}' is not a UK postcode "
+                "(use X for a donor who lives outside the UK)"
+            )
+
+    if not donation.gift_aid_declaration_version or donation.gift_aid_declared_at is None:
+        problems.append("No Gift Aid declaration is recorded")
+    if not donation.gift_aid_confirmed_sponsorship:
+        problems.append("The donor did not confirm they may claim Gift Aid on sponsorship")
+    if donation.net_pence <= 0:
+        problems.append("Nothing is left to claim on after refunds")
+    if donation.paid_at is None:
+        problems.append("The donation has no payment date")
+
+    if problems:
+        donor = " ".join(part for part in (first_name, last_name) if part) or donation.donor_name
+        return Refusal(donation.id, donor, tuple(problems))
+    return ScheduleRow(
+        donation_id=donation.id,
+        title=title,
+        first_name=first_name,
+        last_name=last_name,
+        house=house,
+        postcode=postcode,
+        date=to_london(donation.paid_at).strftime("%d/%m/%y"),
+        amount_pence=donation.net_pence,
+    )
+
+
+# Writing the files -----------------------------------------------------------------------
+
+
+def to_csv(rows: list[ScheduleRow]) -> bytes:
+    """One file of the schedule as CSV, with a header row (UTF-8 with a BOM, for Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(row.cells())
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_ods(rows: list[ScheduleRow]) -> bytes:
+    """One file of the schedule as an OpenDocument spreadsheet: a header row, then one line
+    per donation; amounts are numbers shown with two decimals, dates are DD/MM/YY text."""
+    doc = OpenDocumentSpreadsheet()
+    two_decimals = NumberStyle(name="two-decimals")
+    two_decimals.addElement(Number(decimalplaces=2, minintegerdigits=1))
+    doc.automaticstyles.addElement(two_decimals)
+    amount_style = Style(name="amount", family="table-cell", datastylename="two-decimals")
+    doc.automaticstyles.addElement(amount_style)
+
+    table = Table(name="Gift Aid schedule")
+    table.addElement(TableColumn(numbercolumnsrepeated=len(COLUMNS)))
+    table.addElement(_ods_row(COLUMNS))
+    for row in rows:
+        table.addElement(_ods_row(row.cells()[:-1], amount=row.amount, style=amount_style))
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+def _ods_row(texts, amount: str | None = None, style=None) -> TableRow:
+    row = TableRow()
+    for text in texts:
+        cell = TableCell(valuetype="string") if text else TableCell()  # blank stays blank
+        if text:
+            cell.addElement(P(text=text))
+        row.addElement(cell)
+    if amount is not None:
+        cell = TableCell(valuetype="float", value=amount, stylename=style)
+        cell.addElement(P(text=amount))
+        row.addElement(cell)
+    return row
+
+
+WRITERS = {"csv": to_csv, "ods": to_ods}
+
+
+def schedule_files(schedule: Schedule, fmt: str, stem: str) -> list[tuple[str, bytes]]:
+    """(file name, contents) for each file: `stem.fmt`, or `stem-1.fmt`, `stem-2.fmt`...
+    when there are more than ROWS_PER_FILE donations."""
+    chunks = schedule.files()
+    write = WRITERS[fmt]
+    if len(chunks) == 1:
+        return [(f"{stem}.{fmt}", write(chunks[0]))]
+    return [(f"{stem}-{n}.{fmt}", write(chunk)) for n, chunk in enumerate(chunks, start=1)]
+
+
+def zipped(files: list[tuple[str, bytes]]) -> bytes:
+    """Several files in one zip, for one download."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            archive.writestr(name, data)
+    return out.getvalue()

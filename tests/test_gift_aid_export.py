@@ -1,0 +1,348 @@
+"""HMRC's Gift Aid schedule, field by field against HMRC's rules (DESIGN.md, Gift Aid), and the
+every-donation CSV. Rules checked one at a time on unsaved donations; which donations are
+claimed, the files and the 1,000-row split through the real routes and command."""
+
+import csv
+import io
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+from odf.opendocument import load
+from odf.table import Table, TableCell, TableRow
+from odf.text import P
+
+from app.extensions import db
+from app.models import DisputeStatus, Donation, DonationSource, DonationStatus, utcnow
+from app.organiser.gift_aid_export import COLUMNS, Refusal, ScheduleRow, schedule_row
+from tests.accounts import AuthActions
+
+HMRC_COLUMNS = [
+    "Title",
+    "First name",
+    "Last name",
+    "House name or number",
+    "Postcode",
+    "Aggregated donations",
+    "Sponsored event",
+    "Donation date",
+    "Amount",
+]
+DECLARED = {
+    "gift_aid": True,
+    "gift_aid_title": "Ms",
+    "gift_aid_first_name": "Fiona",
+    "gift_aid_last_name": "Campbell",
+    "gift_aid_house": "12",
+    "gift_aid_postcode": "G12 8QQ",
+    "gift_aid_declaration_version": "2026-1",
+    "gift_aid_confirmed_sponsorship": True,
+    "gift_aid_declared_at": datetime(2027, 3, 1, 9, 0, tzinfo=UTC),
+}
+
+
+def declared(**changes) -> Donation:
+    """An unsaved paid donation with a good Gift Aid declaration, changed as asked."""
+    fields = {
+        "id": 7,
+        "amount_pence": 1250,
+        "refunded_pence": 0,
+        "fee_cover_pence": 0,
+        "status": DonationStatus.PAID,
+        "source": DonationSource.ONLINE,
+        "dispute_status": DisputeStatus.NONE,
+        "donor_name": "Fiona Campbell",
+        "paid_at": datetime(2027, 3, 14, 15, 0, tzinfo=UTC),
+        **DECLARED,
+        **changes,
+    }
+    return Donation(**fields)
+
+
+# Each rule on its own -------------------------------------------------------------------
+
+
+def test_a_good_donation_becomes_one_line_in_hmrcs_column_order():
+    assert list(COLUMNS) == HMRC_COLUMNS
+    row = schedule_row(declared())
+    assert isinstance(row, ScheduleRow)
+    assert row.cells() == [
+        "Ms",
+        "Fiona",
+        "Campbell",
+        "12",
+        "G12 8QQ",
+        "",
+        "Yes",
+        "14/03/27",
+        "12.50",
+    ]
+
+
+@pytest.mark.parametrize(
+    "paid_at, date",
+    [
+        (datetime(2027, 3, 14, 15, 0, tzinfo=UTC), "14/03/27"),
+        (datetime(2026, 6, 30, 23, 30, tzinfo=UTC), "01/07/26"),  # BST: already 1 July in the UK
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "31/12/26"),  # GMT
+    ],
+)
+def test_the_date_is_the_uk_date_of_payment_as_dd_mm_yy(paid_at, date):
+    assert schedule_row(declared(paid_at=paid_at)).date == date
+
+
+@pytest.mark.parametrize(
+    "amount, refunded, shown",
+    [
+        (1250, 0, "12.50"),
+        (1000, 0, "10.00"),
+        (5, 0, "0.05"),
+        (3000, 500, "25.00"),
+        (123456, 0, "1234.56"),
+    ],
+)
+def test_amounts_have_two_decimals_no_pound_sign_and_are_what_was_kept(amount, refunded, shown):
+    assert schedule_row(declared(amount_pence=amount, refunded_pence=refunded)).amount == shown
+
+
+@pytest.mark.parametrize(
+    "last_name, shown",
+    [
+        ("House-Martin", "House Martin"),
+        ("House - Martin", "House Martin"),
+        ("O'Neill", "O'Neill"),
+        ("O'Neill-Campbell", "O'Neill Campbell"),
+        ("  Campbell ", "Campbell"),
+    ],
+)
+def test_double_barrelled_names_take_a_space_and_apostrophes_stay(last_name, shown):
+    assert schedule_row(declared(gift_aid_last_name=last_name)).last_name == shown
+
+
+def test_a_blank_title_stays_blank():
+    row = schedule_row(declared(gift_aid_title=""))
+    assert row.cells()[0] == "" and row.cells()[5] == ""
+
+
+def test_a_donor_living_abroad_has_postcode_x_and_the_address_in_the_house_field():
+    row = schedule_row(declared(gift_aid_house="4 Rue de la Paix, Paris", gift_aid_postcode="x"))
+    assert (row.house, row.postcode) == ("4 Rue de la Paix, Paris", "X")
+
+
+def test_a_postcode_is_given_in_capitals_with_one_space():
+    assert schedule_row(declared(gift_aid_postcode="g128qq")).postcode == "G12 8QQ"
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"gift_aid_title": "Profe"}, "Title is 5 characters; HMRC allows 4"),
+        ({"gift_aid_first_name": ""}, "First name is missing"),
+        ({"gift_aid_last_name": "  "}, "Last name is missing"),
+        ({"gift_aid_first_name": "A" * 36}, "First name is 36 characters; HMRC allows 35"),
+        ({"gift_aid_last_name": "B" * 36}, "Last name is 36 characters; HMRC allows 35"),
+        ({"gift_aid_house": ""}, "House name or number is missing"),
+        ({"gift_aid_house": "H" * 41}, "House name or number is 41 characters; HMRC allows 40"),
+        ({"gift_aid_postcode": "NOT A CODE"}, "Postcode 'NOT A CODE' is not a UK postcode"),
+        ({"gift_aid_postcode": ""}, "Postcode '' is not a UK postcode"),
+        ({"gift_aid_first_name": "=cmd|' /C calc'!A0"}, "First name starts with '='"),
+        ({"gift_aid_house": "@SUM(1+1)"}, "House name or number starts with '@'"),
+        ({"gift_aid_house": "12\nHigh Street"}, "contains a line break"),
+        ({"gift_aid_declaration_version": ""}, "No Gift Aid declaration is recorded"),
+        ({"gift_aid_confirmed_sponsorship": False}, "did not confirm"),
+    ],
+)
+def test_a_line_hmrc_would_refuse_is_left_out_saying_which_and_why(changes, reason):
+    refusal = schedule_row(declared(**changes))
+    assert isinstance(refusal, Refusal)
+    assert refusal.donation_id == 7
+    assert any(reason in text for text in refusal.reasons), refusal.reasons
+
+
+def test_every_problem_with_a_line_is_listed_at_once():
+    refusal = schedule_row(declared(gift_aid_first_name="", gift_aid_postcode="nope"))
+    assert len(refusal.reasons) == 2
+
+
+# Which donations are claimed, through the real pages ----------------------------------
+
+
+@pytest.fixture
+def organiser(make, client) -> AuthActions:
+    make.user()
+    auth = AuthActions(client)
+    auth.login("sandra@example.org")
+    return auth
+
+
+def paid_on(app, donation_id, when):
+    with app.app_context():
+        db.session.get(Donation, donation_id).paid_at = when
+        db.session.commit()
+
+
+def schedule_csv(client) -> list[list[str]]:
+    response = client.get("/organiser/exports/gift-aid.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_only_paid_kept_undisputed_declared_donations_are_claimed(make, organiser):
+    page = make.participant()
+    claimed = {
+        make.donation(1000, **DECLARED): "10.00",
+        make.donation(3000, refunded_pence=500, **DECLARED): "25.00",  # partly refunded
+        make.donation(2000, anonymous=True, **DECLARED): "20.00",  # anonymous: still claimed
+        make.donation(4000, dispute_status=DisputeStatus.WON, **DECLARED): "40.00",
+        make.donation(
+            1500, page_id=page, source=DonationSource.OFFLINE, **DECLARED
+        ): "15.00",  # a paper form
+    }
+    make.donation(1100, refunded_pence=1100, **DECLARED)  # fully refunded
+    make.donation(1200, dispute_status=DisputeStatus.OPEN, **DECLARED)
+    make.donation(1300, dispute_status=DisputeStatus.LOST, **DECLARED)
+    make.donation(1400, status=DonationStatus.PENDING, **DECLARED)
+    make.donation(1500, status=DonationStatus.FAILED, **DECLARED)
+    make.donation(1600, status=DonationStatus.EXPIRED, **DECLARED)
+    make.donation(1700)  # no Gift Aid
+    for n, donation_id in enumerate(claimed):
+        paid_on(make.app, donation_id, datetime(2027, 3, 1 + n, 12, tzinfo=UTC))
+    rows = schedule_csv(organiser.client)
+    assert rows[0] == HMRC_COLUMNS
+    assert [row[8] for row in rows[1:]] == list(claimed.values())
+    assert all(row[5] == "" and row[6] == "Yes" for row in rows[1:])
+    assert [row[7] for row in rows[1:]] == [f"0{n}/03/27" for n in range(1, 6)]
+    page_html = organiser.client.get("/organiser/exports").get_data(as_text=True)
+    assert "<strong>5</strong> donations, £110.00 claimed on: Gift Aid of £27.50" in page_html
+
+
+def test_refused_donations_are_listed_on_the_exports_page_and_left_out(make, organiser):
+    good = make.donation(1000, **DECLARED)
+    bad = make.donation(2000, **{**DECLARED, "gift_aid_postcode": "NOWHERE"})
+    rows = schedule_csv(organiser.client)
+    assert len(rows) == 2 and rows[1][8] == "10.00"
+    html = organiser.client.get("/organiser/exports").get_data(as_text=True)
+    assert f'href="/organiser/donations/{bad}">#{bad}</a>' in html
+    assert "Postcode &#39;NOWHERE&#39; is not a UK postcode" in html
+    assert f"#{good}</a>" not in html
+
+
+def test_correcting_a_refused_donation_puts_it_on_the_schedule(make, organiser):
+    bad = make.donation(2000, **{**DECLARED, "gift_aid_postcode": "NOWHERE"})
+    response = organiser.post(
+        f"/organiser/donations/{bad}/gift-aid",
+        {
+            "giftaid-first_name": "Fiona",
+            "giftaid-last_name": "Campbell",
+            "giftaid-house": "12",
+            "giftaid-postcode": "g12 8qq",
+            "giftaid-reason": "Donor emailed their postcode",
+        },
+    )
+    assert response.status_code == 303
+    assert schedule_csv(organiser.client)[1][4] == "G12 8QQ"
+    history = organiser.client.get(f"/organiser/donations/{bad}").get_data(as_text=True)
+    assert "Corrected Gift Aid details" in history and "Was: Ms | Fiona" in history
+
+
+def ods_rows(data: bytes) -> list[list[str]]:
+    doc = load(io.BytesIO(data))
+    [table] = doc.spreadsheet.getElementsByType(Table)
+    rows = []
+    for row in table.getElementsByType(TableRow):
+        cells = []
+        for cell in row.getElementsByType(TableCell):
+            cells.append("".join(str(p) for p in cell.getElementsByType(P)))
+        rows.append(cells)
+    return rows
+
+
+def test_the_ods_spreadsheet_has_the_same_lines_with_amounts_as_numbers(make, organiser):
+    donation_id = make.donation(1250, **{**DECLARED, "gift_aid_last_name": "House-Martin"})
+    paid_on(make.app, donation_id, datetime(2027, 3, 14, 15, tzinfo=UTC))
+    response = organiser.client.get("/organiser/exports/gift-aid.ods")
+    assert response.mimetype == "application/vnd.oasis.opendocument.spreadsheet"
+    rows = ods_rows(response.get_data())
+    assert rows == [
+        HMRC_COLUMNS,
+        ["Ms", "Fiona", "House Martin", "12", "G12 8QQ", "", "Yes", "14/03/27", "12.50"],
+    ]
+    doc = load(io.BytesIO(response.get_data()))
+    amount = doc.spreadsheet.getElementsByType(TableRow)[1].getElementsByType(TableCell)[-1]
+    assert amount.getAttribute("valuetype") == "float" and amount.getAttribute("value") == "12.50"
+
+
+@pytest.fixture
+def many(make):
+    """1,001 claimable donations, written straight in (their totals don't matter here)."""
+    with make.app.app_context():
+        now = utcnow()
+        db.session.add_all(
+            Donation(
+                source=DonationSource.ONLINE,
+                status=DonationStatus.PAID,
+                amount_pence=100 + n,
+                paid_at=now,
+                **DECLARED,
+            )
+            for n in range(1001)
+        )
+        db.session.commit()
+
+
+def test_more_than_1000_lines_download_as_a_zip_of_files_of_1000(many, organiser):
+    for fmt in ("csv", "ods"):
+        response = organiser.client.get(f"/organiser/exports/gift-aid.{fmt}")
+        assert response.mimetype == "application/zip"
+        archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+        names = sorted(archive.namelist())
+        assert [name.rsplit("-", 1)[1] for name in names] == [f"1.{fmt}", f"2.{fmt}"]
+        if fmt == "csv":
+            sizes = [len(archive.read(n).decode("utf-8-sig").splitlines()) - 1 for n in names]
+        else:
+            sizes = [len(ods_rows(archive.read(n))) - 1 for n in names]
+        assert sizes == [1000, 1]
+
+
+def test_the_command_writes_numbered_files_and_says_what_it_left_out(many, make, runner, tmp_path):
+    bad = make.donation(900, **{**DECLARED, "gift_aid_first_name": ""})
+    result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.csv")])
+    assert result.exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claim-1.csv", "claim-2.csv"]
+    assert f"Refused donation {bad}" in result.output and "First name is missing" in result.output
+    first = (tmp_path / "claim-1.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert first[0] == ",".join(HMRC_COLUMNS) and len(first) == 1001
+
+
+def test_the_command_writes_one_ods_file_when_all_is_well(make, runner, tmp_path):
+    make.donation(1000, **DECLARED)
+    result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.ods")])
+    assert result.exit_code == 0, result.output
+    assert "1 donations, £10.00 claimed on (Gift Aid £2.50)" in result.output
+    assert len(ods_rows((tmp_path / "claim.ods").read_bytes())) == 2
+
+
+def test_the_command_wants_csv_or_ods(runner, event, tmp_path):
+    result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.xlsx")])
+    assert result.exit_code == 2 and ".csv or .ods" in result.output
+
+
+# Every donation as CSV -----------------------------------------------------------------
+
+
+def test_the_donations_csv_has_every_donation_and_never_a_formula(make, organiser):
+    make.donation(1250, donor_name='=HYPERLINK("http://evil")', message="+44 call me")
+    make.donation(700, status=DonationStatus.FAILED, donor_name="@SUM(A1)")
+    make.donation(300, source=DonationSource.OFFLINE, status=DonationStatus.PENDING)
+    response = organiser.client.get("/organiser/exports/donations.csv")
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="donations-')
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [r["Status"] for r in rows] == ["paid", "failed", "pending"]
+    assert rows[0]["Amount"] == "12.50" and rows[0]["Kept"] == "12.50" and rows[1]["Kept"] == "0.00"
+    assert rows[0]["Donor name"] == '\'=HYPERLINK("http://evil")'
+    assert rows[0]["Message"] == "'+44 call me"
+    assert rows[1]["Donor name"] == "'@SUM(A1)"
+    assert rows[2]["Source"] == "offline"
+    assert rows[0]["Paid (UK time)"].count(":") == 2
