@@ -33,9 +33,10 @@ def create_app(config: str | dict | None = None) -> Flask:
     _register_cli(app)
 
     from app import mail as outbox
-    from app import web
+    from app import security, web
 
     web.init_app(app)
+    security.init_app(app)
     outbox.init_app(app)
     return app
 
