@@ -89,7 +89,8 @@ def retry_after_seconds() -> int:
     breached = limiter.current_limit
     if breached is None:
         return DEFAULT_RETRY_SECONDS
-    return max(1, math.ceil(breached.reset_at - time.time()))
+    reset_at, _remaining = breached.window
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def wait_in_words(seconds: int) -> str:
