@@ -41,6 +41,17 @@ class World:
         """Values for the placeholders in route tables: {slug}, {update_id}, ..."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "users"}
 
+    def route_arguments(self) -> dict[str, object]:
+        """A real value for each argument name the app's routes use (<slug>, <int:update_id>...),
+        to reach every rule in the URL map. A new argument name needs a line here."""
+        return {
+            "slug": self.slug,
+            "filename": self.photo,
+            "update_id": self.update_id,
+            "donation_id": self.donation_id,
+            "token": self.reset_token,
+        }
+
 
 def _jpeg() -> BytesIO:
     out = BytesIO()
