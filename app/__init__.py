@@ -29,6 +29,9 @@ def create_app(config: str | dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(exist_ok=True)
 
     _init_extensions(app)
+    from app.security import register_converters
+
+    register_converters(app)  # before the blueprints add their routes
     _register_blueprints(app)
     _register_cli(app)
 

@@ -1,12 +1,15 @@
 """What keeps every response safe: security headers, /.well-known/security.txt, the answer to
-a rate limit, and the proxy settings that tell the app who is really asking."""
+a rate limit, the proxy settings that tell the app who is really asking, and the URL and form
+rules that keep input no database column can hold from ever reaching one."""
 
 import math
+import re
 import time
 from datetime import timedelta
 
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import Blueprint, Flask, abort, current_app, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from app.models import utcnow
 
@@ -15,6 +18,11 @@ STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURITY_TXT_LIFETIME = timedelta(days=365)
 DEFAULT_RETRY_SECONDS = 60
+# The largest id an INTEGER column holds (PostgreSQL; SQLite overflows past 2**63).
+MAX_ID = 2**31 - 1
+# C0 controls and DEL: nobody types them, and PostgreSQL refuses to store NUL at all.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 bp = Blueprint("security", __name__)
 
@@ -113,6 +121,49 @@ def too_many_attempts(_error):
     return page, 429, {"Retry-After": str(seconds)}
 
 
+class IdConverter(IntegerConverter):
+    """<int:...> in a URL, no bigger than a database id can be: a bigger number is not found
+    (404) rather than an overflow in the database driver (500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class TextConverter(UnicodeConverter):
+    """A plain <name> in a URL, without control characters (a %00 in a slug is not found)."""
+
+    def __init__(self, map, minlength=1, maxlength=None, length=None):
+        super().__init__(map, minlength, maxlength, length)
+        self.regex = f"[^/{CONTROL_CHARACTERS}]" + self.regex.removeprefix("[^/]")
+
+
+def register_converters(app: Flask) -> None:
+    """Install the URL converters; call before any blueprint adds its routes."""
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter
+
+
+def refuse_control_characters():
+    """Refuse (400) a query string or form holding control characters other than tab and
+    newlines: they are never typed, and NUL makes PostgreSQL refuse the whole statement."""
+    sources = [request.args]
+    if request.mimetype in FORM_TYPES:
+        sources.append(request.form)
+    for source in sources:
+        for key, value in source.items(multi=True):
+            if _CONTROL.search(key) or _CONTROL.search(value):
+                abort(400)
+
+
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+def bad_request(_error):
+    """A request the site can't make sense of: say so plainly."""
+    return render_template("errors/400.html"), 400
+
+
 def init_app(app: Flask) -> None:
     """Trust the configured proxies, add the headers, security.txt and the 429 page."""
     proxies = app.config.get("TRUSTED_PROXIES", 0)
@@ -120,6 +171,8 @@ def init_app(app: Flask) -> None:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-*,
         # so rate limits count per visitor, not per proxy. Never trust more hops than exist.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)
+    app.register_error_handler(400, bad_request)
     app.register_error_handler(429, too_many_attempts)
     app.register_blueprint(bp)

@@ -166,3 +166,51 @@ def test_behind_a_trusted_proxy_the_visitors_address_is_used(database_url, app):
     # Without a proxy configured, a client can't choose its own address (and dodge limits).
     direct = _app_reporting_remote_addr(database_url, 0).test_client()
     assert direct.get("/whoami", headers=forwarded).text == "127.0.0.1"
+
+
+# Input no database column can hold ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method, url, data",
+    [
+        ("GET", "/me/page/slug?slug=a%00b", None),
+        ("POST", "/auth/login", {"email": "aisha@example.org\x00", "password": "x"}),
+        ("POST", "/donate", {"donor_name": "Fiona\x1b[31m"}),
+    ],
+)
+def test_control_characters_in_a_form_or_query_are_refused_plainly(
+    client, auth, make, method, url, data
+):
+    make.participant()
+    auth.login()
+    token = auth.csrf_token()
+    response = client.open(url, method=method, data=data, headers={"X-CSRFToken": token})
+    assert response.status_code == 400
+    assert "make sense to us" in response.text
+
+
+def test_tabs_and_new_lines_are_fine(client, auth, make):
+    make.participant()
+    auth.login()
+    form = {"update-body": "Line one\r\n\r\nLine\ttwo"}
+    response = client.post("/me/updates", data=form, headers={"X-CSRFToken": auth.csrf_token()})
+    assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/p/a%00b",
+        "/p/aisha%1f",
+        "/donate/%7f",
+        "/me/updates/2147483648/delete",
+        "/me/updates/99999999999999999999999/delete",
+    ],
+)
+def test_urls_no_database_could_look_up_are_not_found(client, auth, make, url):
+    make.participant()
+    auth.login()
+    response = client.post(url, headers={"X-CSRFToken": auth.csrf_token()})
+    assert response.status_code in (404, 405)
+    assert client.get(url).status_code == 404 or "/delete" in url
