@@ -164,6 +164,11 @@ def bad_request(_error):
     return render_template("errors/400.html"), 400
 
 
+def forbidden(_error):
+    """Logged in, but not allowed (an organiser's action): a page in words, not a bare 403."""
+    return render_template("errors/403.html"), 403
+
+
 def init_app(app: Flask) -> None:
     """Trust the configured proxies, add the headers, security.txt and the 429 page."""
     proxies = app.config.get("TRUSTED_PROXIES", 0)
@@ -174,5 +179,6 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)
     app.register_error_handler(400, bad_request)
+    app.register_error_handler(403, forbidden)
     app.register_error_handler(429, too_many_attempts)
     app.register_blueprint(bp)

@@ -59,6 +59,7 @@ TABLE: dict[str, list[Try]] = {
     "events.show_event": [Try("GET", "/", everyone("200"))],
     "events.show_progress": [Try("GET", "/progress", everyone("200"))],
     "events.show_privacy": [Try("GET", "/privacy", everyone("200"))],
+    "events.show_accessibility": [Try("GET", "/accessibility", everyone("200"))],
     # Accounts ------------------------------------------------------------------------------
     "auth.signup": [
         Try("GET", "/auth/signup", LOGGED_IN_GO_HOME),
@@ -223,6 +224,16 @@ def _matches(answer: str, expected: str) -> bool:
     return answer == expected or answer.startswith((expected + "?", expected + "#"))
 
 
+def _assert_every_page_links_the_statements(response, url: str) -> None:
+    """Every full page, error pages included, links the accessibility and privacy statements."""
+    if response.status_code in (301, 302, 303, 307, 308) or response.mimetype != "text/html":
+        return  # a redirect, a photo, a QR code
+    if not response.text.startswith("<!doctype html>"):
+        return  # a fragment for htmx
+    for path in ("/accessibility", "/privacy"):
+        assert f'<a href="{path}">' in response.text, f"{url} does not link {path} in its footer"
+
+
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
 def test_each_role_gets_the_answer_in_the_table(app, make, endpoint):
     app.config["STRIPE_WEBHOOK_SECRET"] = stripe_events.WEBHOOK_SECRET
@@ -236,6 +247,7 @@ def test_each_role_gets_the_answer_in_the_table(app, make, endpoint):
         for attempt in TABLE[endpoint]:
             response = _send(client, attempt, values, token)
             answer = _answer(response)
+            _assert_every_page_links_the_statements(response, attempt.url)
             response.close()
             if not _matches(answer, attempt.expect[role]):
                 wrong.append(
