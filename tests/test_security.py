@@ -1,6 +1,7 @@
 """Security headers on every answer, cookies in production, security.txt, and the proxy setting
 that rate limits depend on."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -214,3 +215,60 @@ def test_urls_no_database_could_look_up_are_not_found(client, auth, make, url):
     response = client.post(url, headers={"X-CSRFToken": auth.csrf_token()})
     assert response.status_code in (404, 405)
     assert client.get(url).status_code == 404 or "/delete" in url
+
+
+# Sessions and accounts ----------------------------------------------------------------
+
+
+def _plant(client) -> None:
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+
+
+def _planted(client) -> bool:
+    with client.session_transaction() as session:
+        return "planted" in session
+
+
+def test_logging_in_through_a_reset_link_starts_a_fresh_session(client, auth, make, smtp):
+    make.participant()
+    response = auth.post("/auth/reset", {"email": "aisha@example.org"})
+    response.close()
+    link = re.search(r"/auth/reset/\S+", smtp.to("aisha@example.org")[0].get_content()).group(0)
+    _plant(client)
+    assert auth.post(link, {"password": "a brand new password"}).headers["Location"] == "/me"
+    assert not _planted(client)
+
+
+def test_logging_in_through_a_sign_up_link_starts_a_fresh_session(client, auth, event, smtp):
+    auth.post(
+        "/auth/signup", {"name": "Morag", "email": "morag@example.org", "password": PASSWORD}
+    ).close()
+    link = re.search(r"/auth/confirm/\S+", smtp.to("morag@example.org")[0].get_content())
+    _plant(client)
+    assert auth.post(link.group(0)).headers["Location"] == "/me"
+    assert not _planted(client)
+
+
+def test_an_unknown_address_costs_a_password_check_too(app, make, monkeypatch):
+    """So how long a failed log-in takes does not tell anyone whether the address exists."""
+    from app.auth import service
+
+    make.participant()
+    checks = []
+    real = service.check_password_hash
+    monkeypatch.setattr(
+        service, "check_password_hash", lambda *args: checks.append(1) or real(*args)
+    )
+    with app.app_context():
+        assert service.authenticate("nobody@example.org", "a guess") is None
+        assert service.authenticate("aisha@example.org", "a guess") is None
+    assert len(checks) == 2
+
+
+def test_the_session_cookie_is_httponly_and_samesite_everywhere(client, auth, make):
+    make.participant()
+    response = auth.login()
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Expires" not in cookie  # gone when the browser closes; nothing remembered
