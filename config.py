@@ -62,6 +62,13 @@ class Config:
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 10)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # If Redis goes away, count in this process rather than refuse every log-in and donation.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Proxies in front of the app (1 behind nginx or Caddy): whose X-Forwarded-For to believe.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    # Who to tell about a vulnerability (/.well-known/security.txt); default: the event's email.
+    SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "")
+    HSTS_SECONDS = 0
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -104,8 +111,11 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = 365 * 24 * 3600
 
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "SITE_URL", "SAFETY_ENCRYPTION_KEY")
+    # Without these the app would use the local Stripe sandbox, and refuse every webhook.
+    REQUIRED += ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
 
     @classmethod
     def check(cls) -> None:

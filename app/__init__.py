@@ -29,19 +29,24 @@ def create_app(config: str | dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(exist_ok=True)
 
     _init_extensions(app)
+    from app.security import register_converters
+
+    register_converters(app)  # before the blueprints add their routes
     _register_blueprints(app)
     _register_cli(app)
 
     from app import mail as outbox
-    from app import web
+    from app import security, web
     from app.progress import LiveProgress
     from app.safety import crypto as safety_crypto
 
     web.init_app(app)
+    security.init_app(app)
     safety_crypto.init_app(app)
     outbox.init_app(app)
-    # Last, so it copies the headers every hook above sets.
+    # After the hooks above, so it copies the headers they set; inside the proxy fix.
     app.wsgi_app = LiveProgress(app)
+    security.trust_proxies(app)
     return app
 
 

@@ -53,6 +53,13 @@ def state(app):
         return donations, db.session.get(Totals, EVENT_SCOPE).raised_pence
 
 
+def test_a_made_up_session_id_on_the_thanks_page_is_not_found(donor, stripe_sandbox, event):
+    """Not "we're checking your payment": Stripe has never heard of it, so there is none."""
+    thanks = donor.get(f"{donor.base}/donate/thanks?session_id=cs_test_made_up")
+    assert thanks.status_code == 404
+    assert "Page not found" in thanks.text
+
+
 def test_donating_goes_to_stripe_checkout_with_a_pending_donation(donor, stripe_sandbox, event):
     response, _ = submit(donor, **GIFT_AID)
     assert response.status_code == 303

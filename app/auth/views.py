@@ -158,9 +158,3 @@ def accept_invite(token: str):
 def csrf_failed(_error):
     """A form sent without a valid token, usually one left open too long: say what to do."""
     return render_template("errors/csrf.html"), 400
-
-
-@bp.app_errorhandler(429)
-def too_many_attempts(_error):
-    """Rate limited: say to wait, not a raw error page."""
-    return render_template("errors/429.html"), 429

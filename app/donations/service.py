@@ -177,6 +177,8 @@ def event_or_404() -> Event:
 def confirm_with_stripe(session_id: str) -> Donation | None:
     """Retrieve a Checkout Session from Stripe and apply it to its donation (the success page)."""
     session = payments.retrieve_checkout_session(session_id)
+    if session is None:
+        return None
     begin_write()
     donation = fulfil_checkout(session)
     db.session.commit()

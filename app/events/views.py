@@ -47,3 +47,9 @@ def show_progress():
 def show_privacy():
     """The privacy notice: what we collect, why, who sees it, and for how long."""
     return render_template("events/privacy.html", event=service.get_event())
+
+
+@bp.get("/accessibility")
+def show_accessibility():
+    """The accessibility statement: what we test, what we know falls short, how to tell us."""
+    return render_template("events/accessibility.html", event=service.get_event())

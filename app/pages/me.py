@@ -182,7 +182,8 @@ def post_update():
         if not request.htmx:
             flash("Your update is posted.", "success")
             return redirect(url_for("me.home") + "#updates", 303)
-    return _updates_panel(page, form, 422 if form.errors else 200)
+    saved = "Your update is posted." if not form.errors else None
+    return _updates_panel(page, form, 422 if form.errors else 200, saved)
 
 
 @bp.post("/updates/<int:update_id>/delete")
@@ -193,12 +194,15 @@ def delete_update(update_id: int):
     if not request.htmx:
         flash("Your update is deleted.", "success")
         return redirect(url_for("me.home") + "#updates", 303)
-    return _updates_panel(page, forms.UpdateForm(formdata=None), 200)
+    return _updates_panel(page, forms.UpdateForm(formdata=None), 200, "Your update is deleted.")
 
 
-def _updates_panel(page, form, status):
+def _updates_panel(page, form, status, saved=None):
     if request.htmx:
-        return render_template("pages/_updates_panel.html", page=page, update_form=form), status
+        panel = render_template(
+            "pages/_updates_panel.html", page=page, update_form=form, saved=saved
+        )
+        return panel, status
     return render_template("pages/home.html", **_home_context(page, update_form=form)), status
 
 

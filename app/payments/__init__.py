@@ -103,9 +103,14 @@ def create_checkout_session(donation: Donation, params: dict):
 
 
 def retrieve_checkout_session(session_id: str):
-    """Ask Stripe (never the browser) what happened to a Checkout Session."""
+    """Ask Stripe (never the browser) what happened to a Checkout Session; None if Stripe
+    has no such session (a mistyped or made-up link), so the page can say 'not found'."""
     try:
         return client().v1.checkout.sessions.retrieve(session_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "resource_missing":
+            return None
+        raise PaymentsUnavailable(str(exc)) from exc
     except stripe.StripeError as exc:
         raise PaymentsUnavailable(str(exc)) from exc
 

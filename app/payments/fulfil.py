@@ -28,6 +28,8 @@ def lock_donation(donation_id) -> Donation | None:
         donation_id = int(donation_id)
     except (TypeError, ValueError):
         return None
+    if not 0 < donation_id < 2**31:  # no such row, and a bigger number overflows the column
+        return None
     return db.session.scalar(select(Donation).where(Donation.id == donation_id).with_for_update())
 
 

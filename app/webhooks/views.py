@@ -25,13 +25,32 @@ def receive_stripe_event():
         event = stripe.Webhook.construct_event(
             request.get_data(), request.headers.get("Stripe-Signature"), secret
         )
-    except ValueError:
+    except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
         return jsonify(error="malformed payload"), 400
     except stripe.SignatureVerificationError:
         return jsonify(error="bad signature"), 400
+    if not _well_formed(event.to_dict()):
+        return jsonify(error="malformed event"), 400
     try:
         outcome = webhooks.handle(event)
     except PaymentsUnavailable:
         # We could not trace the event to a donation just now; Stripe will retry.
         return jsonify(error="try again"), 503
     return jsonify(received=True, outcome=outcome)
+
+
+def _well_formed(event: dict) -> bool:
+    """Signed is not the same as sensible: act only on an event with an id and a type we can
+    store and an object, so a malformed one is refused (400), not half-applied or crashing."""
+    data = event.get("data")
+    return (
+        _storable(event.get("id"), 255)
+        and _storable(event.get("type"), 100)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+    )
+
+
+def _storable(value, max_length: int) -> bool:
+    # Stripe's ids and types are short printable ASCII; the columns hold nothing else.
+    return isinstance(value, str) and 0 < len(value) <= max_length and value.isprintable()

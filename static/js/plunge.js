@@ -38,3 +38,32 @@ document.addEventListener("htmx:configRequest", function (evt) {
     evt.detail.headers["X-Changed-Field"] = changed.name;
   }
 });
+
+// Announcements: htmx replaces part of the page, and a message in new markup is not reliably
+// read out. Copy what the new content marks data-announce into the page's one live region.
+document.addEventListener("htmx:afterSettle", function (evt) {
+  var announcer = document.getElementById("announcer");
+  var target = evt.target;
+  if (!announcer || !target || !target.querySelectorAll) {
+    return;
+  }
+  var marked = Array.prototype.slice.call(target.querySelectorAll("[data-announce]"));
+  if (target.hasAttribute("data-announce")) {
+    marked.unshift(target);
+  }
+  var text = marked.map(function (el) { return el.textContent.trim(); }).join(" ");
+  if (text) {
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+});
+
+// An error page swapped in for the main content (a form sent too often, or left open too
+// long): move focus to it, so keyboard and screen reader users land on the explanation.
+document.addEventListener("htmx:afterSettle", function (evt) {
+  var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+  var main = document.getElementById("main");
+  if ((status === 400 || status === 429) && main) {
+    main.focus();
+  }
+});

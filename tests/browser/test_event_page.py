@@ -12,10 +12,18 @@ def test_bar_moves_when_a_donation_is_recorded_without_a_reload(live_server, pag
     expect(raised).to_have_text("£0.00")
     page.evaluate("window.__notReloaded = true")
 
-    make.donation(2500, donor_name="Fiona")
+    make.donation(250_000, donor_name="Fiona")
 
-    expect(raised).to_have_text("£25.00", timeout=10_000)
+    expect(raised).to_have_text("£2,500.00", timeout=10_000)
     expect(page.locator("#progress-event .supporters")).to_have_text("1 supporter")
+    # Screen readers hear it: the new total lands inside a polite live region that was
+    # there all along, and the bar's own value moved with it.
+    region = page.locator(".live-progress")
+    expect(region).to_have_attribute("aria-live", "polite")
+    expect(region.locator("#progress-event .raised")).to_have_text("£2,500.00")
+    bar = page.get_by_role("progressbar", name="Progress toward the target")
+    expect(bar).to_have_attribute("aria-valuenow", "50")
+    expect(bar).to_have_attribute("aria-valuetext", "50% of the target")
     assert page.evaluate("window.__notReloaded") is True
 
 

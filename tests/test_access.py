@@ -1,0 +1,369 @@
+"""Who may do what: every route in the URL map, tried as a visitor, as the participant whose
+things it names (Aisha), as another participant (Callum) and as an organiser (Sandra), and
+each answer checked against this table. A route without an entry fails
+`test_every_route_is_in_the_access_table`, so nobody adds a page without deciding who sees it.
+
+Answers are a status code, or for redirects the status and where to (a path prefix). URLs use
+the real ids, slugs and tokens of the world in tests/world.py: Aisha's page is live, with a
+photo, an update and a donation; Callum's page is a draft with a donation of its own."""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests import stripe_events
+from tests.world import ROLES, build_world, log_in_as
+
+LOGIN = "302 /auth/login"
+HOME = "303 /me"
+
+
+def everyone(answer: str) -> dict[str, str]:
+    """The same answer for every role."""
+    return dict.fromkeys(ROLES, answer)
+
+
+def answers(visitor: str, participant: str, other: str, organiser: str) -> dict[str, str]:
+    """One answer per role: visitor, participant (Aisha), other participant, organiser."""
+    return dict(zip(ROLES, (visitor, participant, other, organiser), strict=True))
+
+
+def members(participant: str, other: str | None = None, organiser: str | None = None):
+    """Logged-in only: visitors are sent to log in."""
+    other = participant if other is None else other
+    organiser = participant if organiser is None else organiser
+    return answers(LOGIN, participant, other, organiser)
+
+
+def organisers(answer: str) -> dict[str, str]:
+    """Organiser pages: visitors are sent to log in, participants refused, organisers answered."""
+    return answers(LOGIN, "403", "403", answer)
+
+
+# A draft is seen only by its participant (Callum: "other participant") and the organisers.
+DRAFT = answers("404", "404", "200", "200")
+ORGANISERS_ONLY = answers(LOGIN, "403", "403", "303 /p/aisha")
+LOGGED_IN_GO_HOME = answers("200", HOME, HOME, HOME)
+
+
+@dataclass(frozen=True)
+class Try:
+    """One request: method, URL (with {placeholders} from the world), form data or raw body."""
+
+    method: str
+    url: str
+    expect: dict[str, str]
+    data: dict | bytes | None = field(default=None)
+
+
+TABLE: dict[str, list[Try]] = {
+    # The site ------------------------------------------------------------------------------
+    "static": [Try("GET", "/static/css/plunge.css", everyone("200"))],
+    "security.security_txt": [Try("GET", "/.well-known/security.txt", everyone("200"))],
+    "events.show_event": [Try("GET", "/", everyone("200"))],
+    "events.show_progress": [Try("GET", "/progress", everyone("200"))],
+    "events.show_privacy": [Try("GET", "/privacy", everyone("200"))],
+    "events.show_accessibility": [Try("GET", "/accessibility", everyone("200"))],
+    # Accounts ------------------------------------------------------------------------------
+    "auth.signup": [
+        Try("GET", "/auth/signup", LOGGED_IN_GO_HOME),
+        Try("POST", "/auth/signup", answers("422", HOME, HOME, HOME), {"name": ""}),
+    ],
+    "auth.check_email": [Try("GET", "/auth/check-email", everyone("302 /auth/login"))],
+    "auth.confirm_signup": [
+        Try("GET", "/auth/confirm/{signup_token}", everyone("200")),  # the link is the key
+        Try("POST", "/auth/confirm/forged", everyone("404")),
+    ],
+    "auth.login": [
+        Try("GET", "/auth/login", LOGGED_IN_GO_HOME),
+        Try("POST", "/auth/login", answers("422", HOME, HOME, HOME), {"email": ""}),
+    ],
+    "auth.logout": [Try("POST", "/auth/logout", everyone("303 /"))],
+    "auth.request_reset": [
+        Try("GET", "/auth/reset", everyone("200")),
+        Try("POST", "/auth/reset", everyone("422"), {"email": "not an address"}),
+    ],
+    "auth.reset_password": [
+        Try("GET", "/auth/reset/{reset_token}", everyone("200")),  # the link is the key
+        Try("GET", "/auth/reset/forged", everyone("404")),
+        Try("POST", "/auth/reset/forged", everyone("404"), {"password": "a new password!"}),
+    ],
+    "auth.accept_invite": [
+        Try("GET", "/auth/invite/forged", everyone("404")),  # only a real emailed link works
+        Try("POST", "/auth/invite/forged", everyone("404"), {"password": "a new password!"}),
+    ],
+    # Sponsor pages -------------------------------------------------------------------------
+    "pages.show_page": [
+        Try("GET", "/p/{slug}", everyone("200")),
+        Try("GET", "/p/{draft_slug}", DRAFT),
+    ],
+    "pages.show_progress": [
+        Try("GET", "/p/{slug}/progress", everyone("200")),
+        Try("GET", "/p/{draft_slug}/progress", DRAFT),
+    ],
+    "pages.show_photo": [
+        Try("GET", "/p/{slug}/photo/{photo}", everyone("200")),
+        Try("GET", "/p/{slug}/photo/not-the-photo.jpg", everyone("404")),
+    ],
+    "pages.qr_svg": [
+        Try("GET", "/p/{slug}/qr.svg", everyone("200")),
+        Try("GET", "/p/{draft_slug}/qr.svg", DRAFT),
+    ],
+    "pages.qr_png": [Try("GET", "/p/{slug}/qr.png", everyone("200"))],
+    "pages.moderate_page": [
+        Try("POST", "/p/{slug}/moderation", ORGANISERS_ONLY, {"moderate-action": "approve"}),
+    ],
+    "pages.hide_update": [Try("POST", "/p/{slug}/updates/{update_id}/hide", ORGANISERS_ONLY)],
+    # The participant's own (/me): nothing names another person's page ---------------------
+    "me.home": [Try("GET", "/me", members("200"))],
+    "me.edit_page": [
+        Try("GET", "/me/page", members("200")),
+        Try("POST", "/me/page", members("422"), {"title": ""}),
+    ],
+    "me.check_slug": [Try("GET", "/me/page/slug?slug=aisha", members("200"))],
+    # Sandra, an organiser, has no page of her own to change.
+    "me.upload_photo": [Try("POST", "/me/page/photo", members("422", organiser="404"), {})],
+    "me.delete_photo": [
+        Try("POST", "/me/page/photo/delete", members("303 /me/page", "303 /me/page", "404"))
+    ],
+    "me.publish_page": [Try("POST", "/me/page/publish", members(HOME, HOME, "404"))],
+    "me.unpublish_page": [
+        Try("POST", "/me/page/unpublish", members("303 /me/page", "303 /me/page", "404"))
+    ],
+    "me.post_update": [
+        Try("POST", "/me/updates", members(HOME, HOME, "404"), {"update-body": "Hello!"})
+    ],
+    "me.delete_update": [
+        Try("POST", "/me/updates/{update_id}/delete", members(HOME, "404", "404")),
+    ],
+    # Cash a participant collected: recorded as waiting for an organiser; Sandra has no page.
+    "me.report_cash": [Try("POST", "/me/cash", members("422", organiser="404"), {})],
+    "me.thank_donor": [
+        Try(
+            "POST",
+            "/me/donations/{donation_id}/thanks",
+            members(HOME, "404", "404"),
+            {"thanks-{donation_id}-reply": "Thank you!"},
+        ),
+        Try(
+            "POST",
+            "/me/donations/{other_donation_id}/thanks",
+            members("404", HOME, "404"),
+            {"thanks-{other_donation_id}-reply": "Thank you!"},
+        ),
+    ],
+    # Donating: open to everyone, to live pages only -----------------------------------------
+    "donations.donate_to_event": [
+        Try("GET", "/donate", everyone("200")),
+        Try("POST", "/donate", everyone("422"), {"donor_name": ""}),
+    ],
+    "donations.donate": [
+        Try("GET", "/donate/{slug}", everyone("200")),
+        Try("GET", "/donate/{draft_slug}", everyone("404")),  # even for its participant
+        Try("POST", "/donate/{slug}", everyone("422"), {"donor_name": ""}),
+        Try("POST", "/donate/{draft_slug}", everyone("404"), {"donor_name": ""}),
+    ],
+    "donations.check_field": [
+        Try("POST", "/donate/check", everyone("200"), {"amount_preset": "2000"}),
+        Try("POST", "/donate/{slug}/check", everyone("200"), {"amount_preset": "2000"}),
+    ],
+    "donations.thank_donor": [Try("GET", "/donate/thanks", everyone("404"))],
+    "donations.resume_donation": [
+        Try("GET", "/donate/resume/{resume_token}", everyone("200")),  # the link is the key
+        Try("GET", "/donate/resume/forged", everyone("404")),
+    ],
+    # Safety: each participant's own checklist; the board, records and roster for organisers.
+    "safety.show_checklist": [Try("GET", "/safety", members("200"))],
+    "safety.save_section": [Try("POST", "/safety/items/{item_id}", members("422"), {})],
+    "safety.withdraw_consent": [Try("POST", "/safety/consent/withdraw", members("303 /safety"))],
+    "safety.show_board": [Try("GET", "/safety/board", organisers("200"))],
+    "safety.show_person": [Try("GET", "/safety/people/{user_id}", organisers("200"))],
+    # Nothing answered yet, so there is nothing to sign off: a conflict, not a sign-off.
+    "safety.sign_off": [
+        Try("POST", "/safety/people/{user_id}/items/{item_id}/sign-off", organisers("409"))
+    ],
+    "safety.revoke": [
+        Try(
+            "POST",
+            "/safety/people/{user_id}/items/{item_id}/revoke",
+            organisers("303 /safety/board"),
+        )
+    ],
+    "safety.check_in": [
+        Try("POST", "/safety/people/{user_id}/check-in", organisers("303 /safety/board"))
+    ],
+    "safety.send_reminders": [Try("POST", "/safety/reminders", organisers("303 /safety/board"))],
+    "safety.show_roster": [Try("GET", "/safety/roster", organisers("200"))],
+    "safety.download_roster": [Try("GET", "/safety/roster.csv", organisers("200"))],
+    "safety.edit_checklist": [
+        Try("GET", "/safety/checklist", organisers("200")),
+        Try("POST", "/safety/checklist", organisers("422"), {"min_age": "x"}),
+    ],
+    "safety.add_item": [
+        Try("GET", "/safety/checklist/items/new", organisers("200")),
+        Try("POST", "/safety/checklist/items/new", organisers("422"), {}),
+    ],
+    "safety.edit_item": [
+        Try("GET", "/safety/checklist/items/{item_id}", organisers("200")),
+        Try("POST", "/safety/checklist/items/{item_id}", organisers("422"), {}),
+    ],
+    "safety.move_item": [
+        Try("POST", "/safety/checklist/items/{item_id}/move", organisers("303 /safety/checklist"))
+    ],
+    "safety.remove_item": [
+        Try("POST", "/safety/checklist/items/{item_id}/remove", organisers("303 /safety/checklist"))
+    ],
+    # Organisers: money, moderation, exports, settings -----------------------------------------
+    "organiser.dashboard": [Try("GET", "/organiser", organisers("200"))],
+    "organiser.show_totals": [Try("GET", "/organiser/totals", organisers("200"))],
+    "organiser.list_donations": [Try("GET", "/organiser/donations", organisers("200"))],
+    "organiser.show_donation": [
+        Try("GET", "/organiser/donations/{donation_id}", organisers("200"))
+    ],
+    "organiser.list_participants": [Try("GET", "/organiser/participants", organisers("200"))],
+    "organiser.show_history": [Try("GET", "/organiser/history", organisers("200"))],
+    "organiser.money.record_offline": [
+        Try("GET", "/organiser/offline/new", organisers("200")),
+        Try("POST", "/organiser/offline/new", organisers("422"), {}),
+    ],
+    # A paid card donation is not a cash report waiting for confirmation.
+    "organiser.money.confirm_cash": [
+        Try("POST", "/organiser/donations/{donation_id}/confirm", organisers("404"))
+    ],
+    "organiser.money.reject_cash": [
+        Try("POST", "/organiser/donations/{donation_id}/reject", organisers("422"), {})
+    ],
+    "organiser.money.refund_donation": [
+        Try("POST", "/organiser/donations/{donation_id}/refund", organisers("422"), {})
+    ],
+    "organiser.money.correct_donation_gift_aid": [
+        Try("POST", "/organiser/donations/{donation_id}/gift-aid", organisers("422"), {})
+    ],
+    "organiser.moderation.show_moderation": [
+        Try("GET", "/organiser/moderation", organisers("200"))
+    ],
+    "organiser.moderation.moderate_page": [
+        Try("POST", "/organiser/pages/{page_id}/moderate", organisers("422"), {})
+    ],
+    "organiser.moderation.moderate_message": [
+        Try("POST", "/organiser/donations/{donation_id}/message", organisers("422"), {})
+    ],
+    "organiser.moderation.moderate_update": [
+        Try("POST", "/organiser/updates/{update_id}/moderate", organisers("422"), {})
+    ],
+    "organiser.exports.show_exports": [Try("GET", "/organiser/exports", organisers("200"))],
+    "organiser.exports.download_donations": [
+        Try("GET", "/organiser/exports/donations.csv", organisers("200"))
+    ],
+    "organiser.exports.download_gift_aid": [
+        Try("GET", "/organiser/exports/gift-aid.csv", organisers("200"))
+    ],
+    "organiser.settings.edit_settings": [
+        Try("GET", "/organiser/settings", organisers("200")),
+        Try("POST", "/organiser/settings", organisers("422"), {"name": ""}),
+    ],
+    "organiser.settings.list_organisers": [Try("GET", "/organiser/organisers", organisers("200"))],
+    "organiser.settings.invite_organiser": [
+        Try("POST", "/organiser/organisers/invite", organisers("422"), {})
+    ],
+    # Stripe signs its webhook; nobody else can make it do anything.
+    "webhooks.receive_stripe_event": [Try("POST", "/stripe/webhook", everyone("400"), b"{}")],
+}
+
+# Run the participant last: their own destructive requests (delete the photo, the update)
+# must not change what the others were tried against.
+ORDER = ("visitor", "other participant", "organiser", "participant")
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def missing_from_table(app) -> list[str]:
+    """What to add to TABLE for every route (and method) it does not cover yet."""
+    tried = {(endpoint, t.method) for endpoint, tries in TABLE.items() for t in tries}
+    return [
+        f"add {endpoint} ({method}) to the access table in tests/test_access.py"
+        for endpoint, method in sorted(_routes(app) - tried)
+    ]
+
+
+def test_every_route_is_in_the_access_table(app):
+    missing = missing_from_table(app)
+    assert not missing, "\n".join(missing)
+    tried = {(endpoint, t.method) for endpoint, tries in TABLE.items() for t in tries}
+    stale = sorted(tried - _routes(app))
+    assert not stale, f"no such routes any more, remove them from the access table: {stale}"
+
+
+def test_a_new_route_without_an_entry_is_caught(app):
+    app.add_url_rule("/organiser/board", "organiser.board", lambda: "the board")
+    assert missing_from_table(app) == [
+        "add organiser.board (GET) to the access table in tests/test_access.py"
+    ]
+
+
+def _send(client, attempt: Try, values: dict, token: str):
+    url = attempt.url.format(**values)
+    headers = {"X-CSRFToken": token}
+    if isinstance(attempt.data, bytes):
+        headers.update({"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=bad"})
+        return client.open(url, method=attempt.method, data=attempt.data, headers=headers)
+    data = {key.format(**values): value for key, value in (attempt.data or {}).items()}
+    return client.open(url, method=attempt.method, data=data, headers=headers)
+
+
+def _answer(response) -> str:
+    if response.status_code in (301, 302, 303, 307, 308):
+        return f"{response.status_code} {response.headers['Location']}"
+    return str(response.status_code)
+
+
+def _matches(answer: str, expected: str) -> bool:
+    # A redirect matches on its status and path; what follows (?next=..., #photo) may vary.
+    return answer == expected or answer.startswith((expected + "?", expected + "#"))
+
+
+INLINE_CODE = re.compile(r"<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+
+
+def _check_html(response, url: str) -> None:
+    """What the CSP forbids is not in the markup (no inline script, style or handler), and
+    every full page, error pages included, links the accessibility and privacy statements."""
+    if response.status_code in (301, 302, 303, 307, 308) or response.mimetype != "text/html":
+        return  # a redirect, a photo, a QR code
+    inline = INLINE_CODE.search(response.text)
+    assert inline is None, f"{url} has inline code the CSP would block: {inline.group(0)!r}"
+    if not response.text.startswith("<!doctype html>"):
+        return  # a fragment for htmx
+    for path in ("/accessibility", "/privacy"):
+        assert f'<a href="{path}">' in response.text, f"{url} does not link {path} in its footer"
+
+
+@pytest.mark.parametrize("endpoint", sorted(TABLE))
+def test_each_role_gets_the_answer_in_the_table(app, make, endpoint):
+    app.config["STRIPE_WEBHOOK_SECRET"] = stripe_events.WEBHOOK_SECRET
+    world = build_world(make)
+    values = world.values()
+    wrong = []
+    for role in ORDER:
+        client = app.test_client()
+        log_in_as(client, world, role)
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/privacy").text).group(1)
+        for attempt in TABLE[endpoint]:
+            response = _send(client, attempt, values, token)
+            answer = _answer(response)
+            _check_html(response, attempt.url)
+            response.close()
+            if not _matches(answer, attempt.expect[role]):
+                wrong.append(
+                    f"{role}: {attempt.method} {attempt.url} answered {answer}, "
+                    f"the table says {attempt.expect[role]}"
+                )
+            assert "Content-Security-Policy" in response.headers
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,156 @@
+"""Rate limits where a flood does harm: guessing passwords, mail-bombing an inbox through
+sign-up or reset, testing stolen cards through the donation form, and flooding the webhook.
+The next try gets a page saying when to come back, and Retry-After says it to machines."""
+
+import contextlib
+import itertools
+import os
+import re
+
+import pytest
+import redis
+
+from app import create_app
+from app.extensions import limiter
+from tests import stripe_events
+from tests.conftest import _test_overrides, skip_or_fail
+from tests.world import build_world
+
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
+
+# endpoint: (path, form data, tries allowed per minute). The data is refused, so nothing is
+# sent or stored: the limit counts attempts, good or bad.
+LIMITED = {
+    "auth.login": ("/auth/login", {"email": "aisha@example.org", "password": ""}, 10),
+    "auth.signup": ("/auth/signup", {"name": "", "email": "x", "password": ""}, 10),
+    "auth.request_reset": ("/auth/reset", {"email": "not an address"}, 10),
+    "auth.reset_password": ("/auth/reset/{reset_token}", {"password": "short"}, 10),
+    "donations.donate_to_event": ("/donate", {"donor_name": ""}, 20),
+    "donations.donate": ("/donate/{slug}", {"donor_name": ""}, 20),
+    "webhooks.receive_stripe_event": ("/stripe/webhook", None, 600),
+}
+
+# Each client gets its own address (from a documentation range), so runs never share counts.
+_addresses = (f"198.51.100.{n}" for n in itertools.count(1))
+
+
+@pytest.fixture
+def world(make):
+    """Aisha, Callum, Sandra and their pages (see tests/world.py)."""
+    return build_world(make)
+
+
+@pytest.fixture
+def limited(world, make, database_url):
+    """Build an app with rate limiting on (TestConfig turns it off everywhere else)."""
+
+    def build(storage: str = "memory://"):
+        return create_app(
+            {
+                **_test_overrides(),
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "UPLOAD_FOLDER": make.app.config["UPLOAD_FOLDER"],
+                "STRIPE_WEBHOOK_SECRET": stripe_events.WEBHOOK_SECRET,
+                "RATELIMIT_ENABLED": True,
+                "RATELIMIT_STORAGE_URI": storage,
+            }
+        )
+
+    yield build
+    with contextlib.suppress(redis.RedisError):  # one test points it at a Redis that is down
+        limiter.reset()
+    # The limiter is one object, shared by every app in this process: leave it as found.
+    limiter.enabled = False
+    limiter._storage_dead = False  # else the next app would start on the in-memory fallback
+
+
+class Visitor:
+    """One address sending one form again and again, with a valid CSRF token."""
+
+    def __init__(self, app, path: str, data: dict | None):
+        self.client = app.test_client()
+        self.client.environ_base["REMOTE_ADDR"] = next(_addresses)
+        self.path, self.data = path, data
+        page = self.client.get("/auth/login").get_data(as_text=True)
+        self.token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+    def send(self):
+        """POST the form (or, for the webhook, a badly signed event)."""
+        if self.data is None:
+            headers = {"Stripe-Signature": "t=1,v1=bad", "Content-Type": "application/json"}
+            return self.client.post(self.path, data=b"{}", headers=headers)
+        return self.client.post(self.path, data={"csrf_token": self.token, **self.data})
+
+
+def _visitor(app, world, endpoint: str) -> Visitor:
+    path, data, _allowed = LIMITED[endpoint]
+    return Visitor(app, path.format(**world.values()), data)
+
+
+@pytest.mark.parametrize("endpoint", sorted(LIMITED))
+def test_the_try_after_the_limit_gets_a_page_saying_when_to_come_back(limited, world, endpoint):
+    app = limited()
+    assert endpoint in app.view_functions, f"{endpoint} is gone: update this table"
+    visitor = _visitor(app, world, endpoint)
+    allowed = LIMITED[endpoint][2]
+    statuses = {visitor.send().status_code for _ in range(allowed)}
+    assert 429 not in statuses and max(statuses) < 500
+
+    refused = visitor.send()
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    page = refused.get_data(as_text=True)
+    assert "Too many tries" in page
+    assert re.search(r"wait (\d+ seconds|a minute)", page)
+    # Someone else is not held up, and reading a page is never limited.
+    assert _visitor(app, world, endpoint).send().status_code != 429
+    if endpoint != "webhooks.receive_stripe_event":
+        assert visitor.client.get(visitor.path).status_code in (200, 404)
+
+
+def test_the_wait_is_said_the_way_people_say_it():
+    from app.security import wait_in_words
+
+    assert wait_in_words(1) == "1 second"
+    assert wait_in_words(30) == "30 seconds"
+    assert wait_in_words(58) == "a minute"
+    assert wait_in_words(61) == "2 minutes"
+    assert wait_in_words(3600) == "an hour"
+    assert wait_in_words(7200) == "2 hours"
+
+
+def test_limits_kept_in_redis_are_shared_by_every_process(limited, world):
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        skip_or_fail(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    first_process = limited(REDIS_URL)
+    visitor = _visitor(first_process, world, "auth.login")
+    assert {visitor.send().status_code for _ in range(10)} == {422}
+
+    # A second app has its own storage object, so only what is in Redis can stop this try.
+    second_process = limited(REDIS_URL)
+    address = visitor.client.environ_base["REMOTE_ADDR"]
+    again = Visitor(second_process, "/auth/login", LIMITED["auth.login"][1])
+    again.client.environ_base["REMOTE_ADDR"] = address
+    assert again.send().status_code == 429
+    keys = redis.Redis.from_url(REDIS_URL).keys(f"*{address}*")
+    assert keys, "the count should be in Redis"
+
+
+def test_with_memory_storage_each_process_counts_alone(limited, world):
+    """The reason production uses Redis: in memory, a second process starts from zero."""
+    first_process = limited()
+    visitor = _visitor(first_process, world, "auth.login")
+    assert {visitor.send().status_code for _ in range(10)} == {422}
+    second_process = limited()
+    again = Visitor(second_process, "/auth/login", LIMITED["auth.login"][1])
+    again.client.environ_base["REMOTE_ADDR"] = visitor.client.environ_base["REMOTE_ADDR"]
+    assert again.send().status_code == 422
+
+
+def test_if_redis_goes_away_limits_are_counted_in_memory_not_refused(limited, world):
+    app = limited("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    visitor = _visitor(app, world, "auth.login")
+    assert {visitor.send().status_code for _ in range(10)} == {422}
+    assert visitor.send().status_code == 429
