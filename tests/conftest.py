@@ -59,6 +59,9 @@ def _schema(database_url):
     with app.app_context():
         db.drop_all()
         db.create_all()
+        # Close this app's connections now: left to the garbage collector, psycopg warns
+        # (ResourceWarning) in whichever later test happens to be running, and fails it.
+        db.engine.dispose()
     yield
 
 

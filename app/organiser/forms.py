@@ -38,7 +38,8 @@ REASON_MAX = 500
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    # NUL never belongs in text, and PostgreSQL refuses to store it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _pounds(form_field, minimum: int = 1, maximum: int = MAX_OFFLINE_PENCE) -> int:
@@ -291,7 +292,7 @@ class InviteForm(FlaskForm):
     )
     email = EmailField(
         "Their email address",
-        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        filters=[lambda v: _strip(v).lower() if isinstance(v, str) else v],
         validators=[
             DataRequired("Enter their email address"),
             Email("Enter an email address like name@example.com", check_deliverability=False),
