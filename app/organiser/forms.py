@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,7 +23,6 @@ from wtforms.validators import (
     Email,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
 )
 
@@ -298,12 +296,4 @@ class InviteForm(FlaskForm):
             Email("Enter an email address like name@example.com", check_deliverability=False),
             Length(max=254),
         ],
-    )
-
-
-def positive_int(label: str, maximum: int, **kwargs) -> IntegerField:
-    """A whole-number field within 0..maximum, with a message people can act on."""
-    message = f"Enter a whole number from 0 to {maximum:,}"
-    return IntegerField(
-        label, validators=[InputRequired(message), NumberRange(0, maximum, message)], **kwargs
     )
