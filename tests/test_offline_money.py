@@ -303,3 +303,10 @@ def test_the_audit_history_cannot_be_changed(organiser, app):
         db.session.rollback()
     history_page = organiser.client.get("/organiser/history").get_data(as_text=True)
     assert "Recorded offline money" in history_page and "Collection tin" in history_page
+
+
+def test_nul_characters_are_dropped_rather_than_refused_by_postgresql(organiser, app):
+    data = {**CASH, "donor_name": "Bake\x00 sale", "note": "\x00tin"}
+    assert organiser.post("/organiser/offline/new", data).status_code == 303
+    [donation] = donations(app)
+    assert donation.donor_name == "Bake sale" and history(app)[0][4] == "tin"

@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,7 +23,6 @@ from wtforms.validators import (
     Email,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
 )
 
@@ -38,7 +36,8 @@ REASON_MAX = 500
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    # NUL never belongs in text, and PostgreSQL refuses to store it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _pounds(form_field, minimum: int = 1, maximum: int = MAX_OFFLINE_PENCE) -> int:
@@ -291,18 +290,10 @@ class InviteForm(FlaskForm):
     )
     email = EmailField(
         "Their email address",
-        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        filters=[lambda v: _strip(v).lower() if isinstance(v, str) else v],
         validators=[
             DataRequired("Enter their email address"),
             Email("Enter an email address like name@example.com", check_deliverability=False),
             Length(max=254),
         ],
-    )
-
-
-def positive_int(label: str, maximum: int, **kwargs) -> IntegerField:
-    """A whole-number field within 0..maximum, with a message people can act on."""
-    message = f"Enter a whole number from 0 to {maximum:,}"
-    return IntegerField(
-        label, validators=[InputRequired(message), NumberRange(0, maximum, message)], **kwargs
     )

@@ -126,7 +126,7 @@ class DonationFilters:
         if not (participant == EVENT_ONLY or (participant.isdigit() and len(participant) < 10)):
             participant = ""
         return cls(
-            q=(args.get("q") or "").strip()[:100],
+            q=(args.get("q") or "").replace("\x00", "").strip()[:100],
             status=pick("status", {value for value, _ in STATUS_CHOICES}),
             participant=participant,
             gift_aid=pick("gift_aid", {"yes", "no"}),

@@ -36,7 +36,8 @@ PLAIN_FIELDS = (
 
 
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    # NUL never belongs in text, and PostgreSQL refuses to store it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def _lines(value):
