@@ -387,6 +387,8 @@ def test_too_many_attempts_get_a_friendly_page(database_url, tmp_path, make):
     finally:
         limiter.reset()
         limiter.enabled = False  # the limiter is one object shared by every app
+        with limited.app_context():
+            db.engine.dispose()  # PostgreSQL warns about connections left open
 
 
 # The first organiser ------------------------------------------------------------------

@@ -5,8 +5,10 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from flask import request
 
 from app import create_app
+from app.extensions import db
 from app.models import utcnow
 from tests.accounts import PASSWORD
 from tests.conftest import _test_overrides
@@ -27,7 +29,7 @@ def production(monkeypatch, database_url, make):
     for name, value in PRODUCTION_ENV.items():
         monkeypatch.setenv(name, value)
     make.participant()
-    return create_app(
+    app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SITE_URL": PRODUCTION_ENV["SITE_URL"],
@@ -35,6 +37,14 @@ def production(monkeypatch, database_url, make):
             "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
         }
     )
+    yield app
+    dispose(app)
+
+
+def dispose(app) -> None:
+    """Close an extra app's database connections (PostgreSQL warns about any left open)."""
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _directives(csp: str) -> dict[str, list[str]]:
@@ -152,20 +162,29 @@ def test_without_any_contact_there_is_no_security_txt(client):
 # Proxies --------------------------------------------------------------------------------
 
 
-def _app_reporting_remote_addr(database_url, proxies: int):
-    app = create_app(
-        {**_test_overrides(), "SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies}
-    )
-    app.add_url_rule("/whoami", "whoami", lambda: __import__("flask").request.remote_addr)
-    return app
+@pytest.fixture
+def app_behind(database_url, app):
+    """Build an app trusting `proxies` proxies, with a route that says who is asking."""
+    built = []
+
+    def build(proxies: int):
+        overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies}
+        behind = create_app({**_test_overrides(), **overrides})
+        behind.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+        built.append(behind)
+        return behind
+
+    yield build
+    for behind in built:
+        dispose(behind)
 
 
-def test_behind_a_trusted_proxy_the_visitors_address_is_used(database_url, app):
+def test_behind_a_trusted_proxy_the_visitors_address_is_used(app_behind):
     forwarded = {"X-Forwarded-For": "203.0.113.9"}
-    trusting = _app_reporting_remote_addr(database_url, 1).test_client()
+    trusting = app_behind(1).test_client()
     assert trusting.get("/whoami", headers=forwarded).text == "203.0.113.9"
     # Without a proxy configured, a client can't choose its own address (and dodge limits).
-    direct = _app_reporting_remote_addr(database_url, 0).test_client()
+    direct = app_behind(0).test_client()
     assert direct.get("/whoami", headers=forwarded).text == "127.0.0.1"
 
 
