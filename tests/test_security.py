@@ -1,6 +1,8 @@
 """Security headers on every answer, cookies in production, security.txt, and the proxy setting
 that rate limits depend on."""
 
+import html
+import json
 import re
 from datetime import datetime, timedelta
 
@@ -291,3 +293,16 @@ def test_the_session_cookie_is_httponly_and_samesite_everywhere(client, auth, ma
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Expires" not in cookie  # gone when the browser closes; nothing remembered
+
+
+def test_htmx_is_configured_for_the_strict_csp(client, event):
+    page = client.get("/").text
+    config = json.loads(
+        html.unescape(re.search(r"name=\"htmx-config\" content='([^']+)'", page)[1])
+    )
+    assert config["allowEval"] is False  # no eval: script-src has no 'unsafe-eval'
+    assert config["includeIndicatorStyles"] is False  # no injected <style>: style-src 'self'
+    assert config["allowScriptTags"] is False  # swapped-in markup never runs script
+    # A form sent too often (429) or left open too long (400) shows its page in place.
+    shown_in_place = [r for r in config["responseHandling"] if r.get("target") == "#main"]
+    assert [r["code"] for r in shown_in_place] == ["4(00|29)"]

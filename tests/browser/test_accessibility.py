@@ -286,6 +286,22 @@ def test_building_a_sponsor_page_with_the_keyboard_alone(live_server, make, brow
     expect(tab.locator("#sponsor-updates")).to_contain_text("Training at the climbing wall")
 
 
+def test_the_error_summary_takes_a_keyboard_user_to_each_field(live_server, world, browse):
+    tab = browse("participant", world)
+    tab.goto(live_server + "/me/page")
+    _page_editor_with_errors(tab)
+    summary = tab.get_by_role("alert")
+    expect(summary).to_contain_text("Give your page a title")
+    tab_to(tab, summary.get_by_role("link", name="Give your page a title"), backwards=True)
+    tab.keyboard.press("Enter")
+    title = tab.get_by_label("Title")
+    expect(title).to_be_focused()
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_have_accessible_description(re.compile("Give your page a title"))
+    address = tab.get_by_label("Web address")
+    expect(address).to_have_accessible_description(re.compile("Use only lowercase letters"))
+
+
 # Announcements -------------------------------------------------------------------------
 
 
