@@ -111,7 +111,6 @@ def test_signup_with_an_existing_address_looks_the_same_and_tells_the_owner(
         existing.status_code,
         existing.headers["Location"],
     )
-    # The CSRF token carries a timestamp, so it may differ by a second: compare without it.
     assert _without_tokens(new_page).replace("newcomer", "X") == _without_tokens(
         existing_page
     ).replace("aisha", "X")
@@ -388,7 +387,7 @@ def test_too_many_attempts_get_a_friendly_page(database_url, tmp_path, make):
         limiter.reset()
         limiter.enabled = False  # the limiter is one object shared by every app
         with limited.app_context():
-            db.engine.dispose()  # PostgreSQL warns about connections left open
+            db.engine.dispose()  # close this app's connections, not leave them to the GC
 
 
 # The first organiser ------------------------------------------------------------------

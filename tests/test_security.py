@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://abseil.example.org",
     "STRIPE_SECRET_KEY": "sk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    # A Fernet key (32 bytes, base64): production also needs one once safety answers exist.
+    "SAFETY_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 
