@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from app import create_app
-from app.extensions import limiter
+from app.extensions import db, limiter
 from tests import stripe_events
 from tests.conftest import _test_overrides, skip_or_fail
 from tests.world import build_world
@@ -44,19 +44,27 @@ def world(make):
 def limited(world, make, database_url):
     """Build an app with rate limiting on (TestConfig turns it off everywhere else)."""
 
+    built = []
+
     def build(storage: str = "memory://"):
-        return create_app(
-            {
-                **_test_overrides(),
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "UPLOAD_FOLDER": make.app.config["UPLOAD_FOLDER"],
-                "STRIPE_WEBHOOK_SECRET": stripe_events.WEBHOOK_SECRET,
-                "RATELIMIT_ENABLED": True,
-                "RATELIMIT_STORAGE_URI": storage,
-            }
+        built.append(
+            create_app(
+                {
+                    **_test_overrides(),
+                    "SQLALCHEMY_DATABASE_URI": database_url,
+                    "UPLOAD_FOLDER": make.app.config["UPLOAD_FOLDER"],
+                    "STRIPE_WEBHOOK_SECRET": stripe_events.WEBHOOK_SECRET,
+                    "RATELIMIT_ENABLED": True,
+                    "RATELIMIT_STORAGE_URI": storage,
+                }
+            )
         )
+        return built[-1]
 
     yield build
+    for app in built:  # PostgreSQL warns about connections left open
+        with app.app_context():
+            db.engine.dispose()
     with contextlib.suppress(redis.RedisError):  # one test points it at a Redis that is down
         limiter.reset()
     # The limiter is one object, shared by every app in this process: leave it as found.

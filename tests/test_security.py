@@ -1,12 +1,16 @@
 """Security headers on every answer, cookies in production, security.txt, and the proxy setting
 that rate limits depend on."""
 
+import html
+import json
 import re
 from datetime import datetime, timedelta
 
 import pytest
+from flask import request
 
 from app import create_app
+from app.extensions import db
 from app.models import utcnow
 from tests.accounts import PASSWORD
 from tests.conftest import _test_overrides
@@ -18,7 +22,8 @@ PRODUCTION_ENV = {
     "SITE_URL": "https://abseil.example.org",
     "STRIPE_SECRET_KEY": "sk_live_example",
     "STRIPE_WEBHOOK_SECRET": "whsec_example",
-    "SAFETY_ENCRYPTION_KEY": "Elwa2Hkg6WF9Fpw6YmobIyr1FRUohl2_2C2x3ydMng0=",
+    # A Fernet key (32 bytes, base64): production also needs one once safety answers exist.
+    "SAFETY_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 
@@ -28,7 +33,7 @@ def production(monkeypatch, database_url, make):
     for name, value in PRODUCTION_ENV.items():
         monkeypatch.setenv(name, value)
     make.participant()
-    return create_app(
+    app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SITE_URL": PRODUCTION_ENV["SITE_URL"],
@@ -36,6 +41,14 @@ def production(monkeypatch, database_url, make):
             "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
         }
     )
+    yield app
+    dispose(app)
+
+
+def dispose(app) -> None:
+    """Close an extra app's database connections (PostgreSQL warns about any left open)."""
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _directives(csp: str) -> dict[str, list[str]]:
@@ -153,20 +166,29 @@ def test_without_any_contact_there_is_no_security_txt(client):
 # Proxies --------------------------------------------------------------------------------
 
 
-def _app_reporting_remote_addr(database_url, proxies: int):
-    app = create_app(
-        {**_test_overrides(), "SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies}
-    )
-    app.add_url_rule("/whoami", "whoami", lambda: __import__("flask").request.remote_addr)
-    return app
+@pytest.fixture
+def app_behind(database_url, app):
+    """Build an app trusting `proxies` proxies, with a route that says who is asking."""
+    built = []
+
+    def build(proxies: int):
+        overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies}
+        behind = create_app({**_test_overrides(), **overrides})
+        behind.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+        built.append(behind)
+        return behind
+
+    yield build
+    for behind in built:
+        dispose(behind)
 
 
-def test_behind_a_trusted_proxy_the_visitors_address_is_used(database_url, app):
+def test_behind_a_trusted_proxy_the_visitors_address_is_used(app_behind):
     forwarded = {"X-Forwarded-For": "203.0.113.9"}
-    trusting = _app_reporting_remote_addr(database_url, 1).test_client()
+    trusting = app_behind(1).test_client()
     assert trusting.get("/whoami", headers=forwarded).text == "203.0.113.9"
     # Without a proxy configured, a client can't choose its own address (and dodge limits).
-    direct = _app_reporting_remote_addr(database_url, 0).test_client()
+    direct = app_behind(0).test_client()
     assert direct.get("/whoami", headers=forwarded).text == "127.0.0.1"
 
 
@@ -273,3 +295,16 @@ def test_the_session_cookie_is_httponly_and_samesite_everywhere(client, auth, ma
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Expires" not in cookie  # gone when the browser closes; nothing remembered
+
+
+def test_htmx_is_configured_for_the_strict_csp(client, event):
+    page = client.get("/").text
+    config = json.loads(
+        html.unescape(re.search(r"name=\"htmx-config\" content='([^']+)'", page)[1])
+    )
+    assert config["allowEval"] is False  # no eval: script-src has no 'unsafe-eval'
+    assert config["includeIndicatorStyles"] is False  # no injected <style>: style-src 'self'
+    assert config["allowScriptTags"] is False  # swapped-in markup never runs script
+    # A form sent too often (429) or left open too long (400) shows its page in place.
+    shown_in_place = [r for r in config["responseHandling"] if r.get("target") == "#main"]
+    assert [r["code"] for r in shown_in_place] == ["4(00|29)"]

@@ -45,8 +45,8 @@ class World:
         return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "users"}
 
     def route_arguments(self) -> dict[str, object]:
-        """A real value for each argument name the app's routes use (<slug>, <int:update_id>...),
-        to reach every rule in the URL map. A new argument name needs a line here."""
+        """Real values for the argument names the app's routes use (<slug>, <int:update_id>...),
+        for walks over every rule in the URL map."""
         return {
             "slug": self.slug,
             "filename": self.photo,

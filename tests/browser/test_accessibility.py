@@ -16,6 +16,8 @@ from tests.world import ROLES, build_world
 
 pytestmark = pytest.mark.browser
 
+# Password hashing is slow on purpose; allow for a busy CI machine after a log-in.
+SLOW = 15_000
 # Answers these tests ask for on purpose; Chrome logs each one as a console error.
 EXPECTED_ERRORS = re.compile(
     r"status of (400|404|422|429|503)|Response Status Error Code (400|429)"
@@ -249,7 +251,7 @@ def test_building_a_sponsor_page_with_the_keyboard_alone(live_server, make, brow
     tab_to(tab, tab.get_by_label("Password"))
     tab.keyboard.type(PASSWORD)
     tab.keyboard.press("Enter")
-    expect(tab.get_by_role("heading", name="Hello, Morag Fraser")).to_be_visible()
+    expect(tab.get_by_role("heading", name="Hello, Morag Fraser")).to_be_visible(timeout=SLOW)
 
     tab_to(tab, tab.locator(".next-step a"))
     tab.keyboard.press("Enter")
@@ -284,6 +286,54 @@ def test_building_a_sponsor_page_with_the_keyboard_alone(live_server, make, brow
     tab.keyboard.press("Enter")
     expect(tab.locator("#announcer")).to_have_text("Your update is posted.")
     expect(tab.locator("#sponsor-updates")).to_contain_text("Training at the climbing wall")
+
+
+def test_the_error_summary_takes_a_keyboard_user_to_each_field(live_server, world, browse):
+    tab = browse("participant", world)
+    tab.goto(live_server + "/me/page")
+    _page_editor_with_errors(tab)
+    summary = tab.get_by_role("alert")
+    expect(summary).to_contain_text("Give your page a title")
+    tab_to(tab, summary.get_by_role("link", name="Give your page a title"), backwards=True)
+    tab.keyboard.press("Enter")
+    title = tab.get_by_label("Title")
+    expect(title).to_be_focused()
+    expect(title).to_have_attribute("aria-invalid", "true")
+    expect(title).to_have_accessible_description(re.compile("Give your page a title"))
+    address = tab.get_by_label("Web address")
+    expect(address).to_have_accessible_description(re.compile("Use only lowercase letters"))
+
+
+# Without JavaScript --------------------------------------------------------------------
+# (Donating without JavaScript: test_donation_journey.py. Editing a page with a mistake:
+# test_participant_journey.py.)
+
+
+def test_a_page_is_made_published_and_updated_without_javascript(live_server, make, browse):
+    make.user("Morag Fraser", "morag@example.org", Role.PARTICIPANT)
+    tab = browse(java_script_enabled=False)
+    tab.goto(live_server + "/auth/login")
+    tab.get_by_label("Email address").fill("morag@example.org")
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    tab.get_by_role("link", name="Create your sponsor page").first.click(timeout=SLOW)
+    tab.get_by_label("Web address").fill("morag-abseils")
+    tab.get_by_label("Your story").fill("Seventy metres, for the carers' group.")
+    tab.get_by_role("button", name="Create my page").click()
+    expect(tab.get_by_text("Your page is saved as a draft.")).to_be_visible(timeout=SLOW)
+    tab.get_by_label("Title").fill("Morag goes over the edge")
+    tab.get_by_role("button", name="Save changes").click()
+    expect(tab.get_by_text("Your changes are saved.")).to_be_visible()
+    tab.get_by_role("button", name="Publish my page").click()
+    expect(tab.get_by_text("Your page is live! Now share it.")).to_be_visible()
+    tab.get_by_label("Post an update").fill("Training tonight.")
+    tab.get_by_role("button", name="Post update").click()
+    expect(tab.get_by_text("Your update is posted.")).to_be_visible()
+
+    public = browse(java_script_enabled=False)
+    public.goto(live_server + "/p/morag-abseils")
+    expect(public.get_by_role("heading", name="Morag goes over the edge")).to_be_visible()
+    expect(public.get_by_text("Training tonight.")).to_be_visible()
 
 
 # Announcements -------------------------------------------------------------------------
