@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from app.extensions import db
 from app.models import Donation
@@ -145,3 +146,58 @@ def test_closed_donations_say_so(client, no_csrf):
     assert response.status_code == 409
     assert "Donations are closed" in response.get_data(as_text=True)
     assert donations(no_csrf) == 0
+
+
+class _CheckoutSession:
+    id = "cs_test_meanwhile"
+    url = "http://127.0.0.1:9/checkout/cs_test_meanwhile"
+
+
+def _meanwhile_another_process_writes(app) -> None:
+    """Commit a write from another connection, as a webhook in another worker would."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE totals SET version = version + 1"))
+    engine.dispose()
+
+
+def _stored_session(app) -> str | None:
+    with app.app_context():
+        return db.session.scalar(db.select(Donation.stripe_session_id))
+
+
+def test_a_write_elsewhere_while_the_form_is_checked_does_not_fail_the_donation(
+    client, no_csrf, monkeypatch
+):
+    # On SQLite the request's reads had begun before the other write; its own write must not
+    # then fail with "database is locked" (found by make bench-load: donors saw a 500).
+    from app import payments
+    from app.donations import service
+
+    checked = service.new_form
+
+    def new_form(*args, **kwargs):
+        _meanwhile_another_process_writes(no_csrf)
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(service, "new_form", new_form)
+    monkeypatch.setattr(payments, "create_checkout_session", lambda *_: _CheckoutSession())
+    response = client.post("/donate", data=GOOD)
+    assert response.status_code == 303
+    assert _stored_session(no_csrf) == _CheckoutSession.id
+
+
+def test_a_write_elsewhere_during_the_call_to_stripe_does_not_fail_the_donation(
+    client, no_csrf, monkeypatch
+):
+    from app import payments
+
+    def create_checkout_session(*_args):
+        _meanwhile_another_process_writes(no_csrf)
+        return _CheckoutSession()
+
+    monkeypatch.setattr(payments, "create_checkout_session", create_checkout_session)
+    response = client.post("/donate", data=GOOD)
+    assert response.status_code == 303
+    assert response.headers["Location"] == _CheckoutSession.url
+    assert _stored_session(no_csrf) == _CheckoutSession.id

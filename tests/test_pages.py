@@ -765,3 +765,60 @@ def test_links_in_stories_are_made_safe():
     assert "javascript:alert(1)<br>" in html and 'href="javascript' not in html
     assert str(paragraphs("a\r\n\r\nb")) == "<p>a</p>\n<p>b</p>"
     assert str(paragraphs("")) == ""
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'class="donor">([^<]*)<', html)
+
+
+def _older_link(html: str) -> str | None:
+    found = re.search(r'<a href="([^"#]*)#recent-heading" hx-get="[^"]*" hx-select', html)
+    return found[1].replace("&amp;", "&") if found else None
+
+
+def test_older_donations_page_back_without_repeats_or_gaps(client, make, monkeypatch):
+    monkeypatch.setattr("app.pages.views.PUBLIC_DONATIONS", 2)
+    page_id = make.participant()
+    donated = [f"Donor {n}" for n in range(5)]
+    for name in donated:
+        make.donation(1000, page_id=page_id, donor_name=name)
+    make.donation(1000, page_id=None, donor_name="To the event")
+    seen, url, pages = [], "/p/aisha", 0
+    while url:
+        html = client.get(url).text
+        seen += _listed(html)
+        url, pages = _older_link(html), pages + 1
+        if pages > 1:
+            assert "Showing older donations." in html and "Back to the latest" in html
+    assert seen == donated[::-1] and pages == 3
+
+
+def test_donations_paid_at_the_same_moment_page_by_their_ids(client, make, monkeypatch):
+    from app.models import Donation
+
+    monkeypatch.setattr("app.pages.views.PUBLIC_DONATIONS", 2)
+    page_id = make.participant()
+    ids = [make.donation(1000, page_id=page_id, donor_name=f"Donor {n}") for n in range(3)]
+    with make.app.app_context():
+        same = db.session.get(Donation, ids[0]).paid_at
+        db.session.execute(db.update(Donation).values(paid_at=same))
+        db.session.commit()
+    first = client.get("/p/aisha").text
+    second = client.get(_older_link(first)).text
+    assert _listed(first) + _listed(second) == ["Donor 2", "Donor 1", "Donor 0"]
+    assert _older_link(second) is None
+
+
+def test_older_donations_link_works_with_and_without_htmx(client, make, monkeypatch):
+    monkeypatch.setattr("app.pages.views.PUBLIC_DONATIONS", 1)
+    page_id = make.participant()
+    for n in range(2):
+        make.donation(1000, page_id=page_id, donor_name=f"Donor {n}")
+    html = client.get("/p/aisha").text
+    link = re.search(r'<a href="([^"]*)" hx-get="([^"]*)" hx-select="#page-donations"', html)
+    assert link[1].startswith("/p/aisha?older_than=") and link[1].endswith("#recent-heading")
+    assert 'hx-target="#page-donations"' in html and 'hx-push-url="true"' in html
+    assert _listed(client.get(link[2].replace("&amp;", "&")).text) == ["Donor 0"]
+    # An odd cursor is ignored: the latest donations, as without one.
+    assert _listed(client.get("/p/aisha?older_than=nope").text) == ["Donor 1"]
+    assert _listed(client.get("/p/aisha?older_than=99999").text) == ["Donor 1"]

@@ -62,6 +62,9 @@ def fee_for(event: Event, amount_pence: int | None) -> int | None:
 
 def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -> Donation:
     """Save the donation as pending (not counted), once per filled-in form."""
+    # This request has been reading since it began; on SQLite a read that turns into a write
+    # fails at once ("database is locked") if a webhook wrote meanwhile, so write afresh.
+    begin_write()
     donation = _by_attempt(form.attempt_key.data)
     if donation is not None and (donation.stripe_session_id or donation.sponsor_page != page):
         return donation  # already on its way to Stripe: a retry must not change it
@@ -124,6 +127,7 @@ def checkout_url(donation: Donation) -> str:
         cancel_url=site + url_for("donations.resume_donation", token=resume_token(donation)),
     )
     session = payments.create_checkout_session(donation, params)
+    begin_write()  # others wrote during the call to Stripe: see record_pending
     donation.stripe_session_id = session.id
     db.session.commit()
     return session.url

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import String, and_, cast, literal, or_, select
 
 from app import totals
 from app.extensions import db
@@ -194,11 +194,24 @@ def public_pages_clause():
     )
 
 
-def recent_donations(limit: int = 10, sponsor_page_id: int | None = None) -> list[Donation]:
-    """The latest donations that count, newest first, for a scope's public list."""
+def recent_donations(
+    limit: int = 10, sponsor_page_id: int | None = None, older_than: int | None = None
+) -> list[Donation]:
+    """The latest donations that count, newest first, for a scope's public list; with
+    `older_than` (a donation's id), those listed after that one."""
     query = select(Donation).where(counted_clause())
     if sponsor_page_id is not None:
         query = query.where(Donation.sponsor_page_id == sponsor_page_id)
+    # Keyset, not OFFSET: the database reads one page however far back the donor looks.
+    # An unknown id (a hand-edited link) lists the latest.
+    after = db.session.get(Donation, older_than) if older_than is not None else None
+    if after is not None and after.paid_at is not None:
+        query = query.where(
+            or_(
+                Donation.paid_at < after.paid_at,
+                and_(Donation.paid_at == after.paid_at, Donation.id < after.id),
+            )
+        )
     query = query.order_by(Donation.paid_at.desc(), Donation.id.desc()).limit(limit)
     return list(db.session.scalars(query))
 

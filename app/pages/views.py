@@ -21,7 +21,9 @@ from app.progress import progress_response
 bp = Blueprint("pages", __name__)
 bp.add_app_template_filter(paragraphs, "paragraphs")
 
-PUBLIC_DONATIONS = 50
+# Donations listed at a time on a sponsor page, newest first; "Older donations" pages back.
+# A page's cost must not grow with its donations, so the list never does either.
+PUBLIC_DONATIONS = 20
 
 
 # The public page ------------------------------------------------------------------------
@@ -32,12 +34,18 @@ def show_page(slug: str):
     """A participant's page: photo, story, progress, updates, donations and replies."""
     page = service.viewable_page(slug)
     progress = page_progress(page.id)
+    cursor = request.args.get("older_than", "")
+    cursor = int(cursor) if cursor.isdigit() and len(cursor) < 10 else None
+    # One more than we show, to know whether there are older ones.
+    recent = recent_donations(PUBLIC_DONATIONS + 1, page.id, older_than=cursor)
     return render_template(
         "pages/show.html",
         page=page,
         progress=progress,
         summary=sharing.summary(page, progress, get_event()),
-        recent=recent_donations(limit=PUBLIC_DONATIONS, sponsor_page_id=page.id),
+        recent=recent[:PUBLIC_DONATIONS],
+        older_than=recent[PUBLIC_DONATIONS - 1].id if len(recent) > PUBLIC_DONATIONS else None,
+        listing_older=cursor is not None,
         updates=service.visible_updates(page),
         share_url=sharing.page_url(page),
         donate_url=service.donate_url(page),
