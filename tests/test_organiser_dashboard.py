@@ -282,13 +282,17 @@ def test_participants_show_their_page_raised_target_and_safety(make, organiser):
     ]
     assert "Live" in rows[0] and "£40.00" in rows[0] and "£300.00" in rows[0]
     assert "Draft" in rows[1] and "No page yet" in rows[2]
-    assert all("—</td>" in row for row in rows)  # safety: not known until that part exists
+    assert all(" done</td>" in row for row in rows)  # nobody has started their checklist
 
 
-def test_the_safety_column_shows_what_the_safety_feature_says(make, organiser):
-    from app.organiser.service import SAFETY_STATUS_HOOK
+def test_the_safety_column_shows_what_the_safety_board_says(make, organiser):
+    from app.safety.status import statuses
 
     make.participant()
-    make.app.extensions[SAFETY_STATUS_HOOK] = lambda ids: dict.fromkeys(ids, "Cleared to take part")
     html = organiser.client.get("/organiser/participants").get_data(as_text=True)
-    assert "Cleared to take part" in html
+    with make.app.app_context():
+        from app.extensions import db
+        from app.models import User
+
+        [status] = statuses([db.session.query(User).filter_by(email="aisha@example.org").one()])
+    assert f"0 of {len(status.yours)} done" in html

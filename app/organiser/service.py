@@ -4,7 +4,6 @@ filters a page at a time, and every participant with their page and progress."""
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -27,9 +26,6 @@ from app.models import (
 
 DONATIONS_PER_PAGE = 25
 PARTICIPANTS_PER_PAGE = 50
-# Where the safety feature (built separately) plugs in the participants table's column:
-# `app.extensions[SAFETY_STATUS_HOOK] = lambda user_ids: {user_id: "Cleared", ...}`.
-SAFETY_STATUS_HOOK = "plunge.safety_status"
 NOT_KNOWN = "—"
 
 
@@ -314,11 +310,19 @@ class ParticipantRow:
         return "Live"
 
 
-def safety_statuses(user_ids: list[int]) -> dict[int, str]:
-    """Each participant's safety status in words, from the safety feature once it is part of
-    the site (see SAFETY_STATUS_HOOK); until then nobody's is known."""
-    hook = current_app.extensions.get(SAFETY_STATUS_HOOK)
-    return dict(hook(user_ids)) if hook else {}
+def safety_statuses(users: list[User]) -> dict[int, str]:
+    """Each participant's safety status in words, as the safety board works it out."""
+    from app.safety.status import statuses
+
+    return {status.user.id: _safety_in_words(status) for status in statuses(users)}
+
+
+def _safety_in_words(status) -> str:
+    if status.cleared:
+        return "Cleared to take part"
+    if status.consent_withdrawn:
+        return "Consent withdrawn"
+    return f"{status.done_count} of {len(status.yours)} done"
 
 
 def participants(page_number: int = 1) -> tuple[list[ParticipantRow], bool]:
@@ -335,7 +339,7 @@ def participants(page_number: int = 1) -> tuple[list[ParticipantRow], bool]:
     ).all()
     more = len(rows) > PARTICIPANTS_PER_PAGE
     rows = rows[:PARTICIPANTS_PER_PAGE]
-    safety = safety_statuses([user.id for user, *_ in rows])
+    safety = safety_statuses([user for user, *_ in rows])
     return [
         ParticipantRow(
             user_id=user.id,
