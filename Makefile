@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install run sandbox test test-postgres lint format bench
+.PHONY: help install run sandbox test test-postgres lint format bench bench-load
 
 help: ## Show these targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,3 +49,6 @@ format: $(BIN)/.installed ## Reformat with ruff
 bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (installs wrk if missing)
 	command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python -m bench.run
+
+bench-load: $(BIN)/.installed ## The big day: 500 viewers polling while donations complete (SQLite, then PostgreSQL x2)
+	$(BIN)/python -m bench.load

@@ -41,12 +41,17 @@ def free_port() -> int:
 class Server:
     """A gunicorn master serving `app` on a free loopback port, with the shared settings."""
 
-    def __init__(self, name: str, app: str, env: dict, log: Path):
+    def __init__(self, name: str, app: str, env: dict, log: Path, options: list[str] = GUNICORN):
         self.name, self.port = name, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "gunicorn", *GUNICORN]
+        self.worker_count = int(options[options.index("--workers") + 1])
+        command = [sys.executable, "-m", "gunicorn", *options]
         command += ["--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(log), app]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env)
+        # What the app itself logs (to stderr) goes in the same file, not over the report.
+        with log.open("ab") as output:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=output, stderr=output
+            )
         try:
             self._wait_until_ready(log)
         except BaseException:
@@ -64,7 +69,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at start-up; see {log}")
-            if len(self.workers()) == WORKERS:
+            if len(self.workers()) == self.worker_count:
                 try:
                     urllib.request.urlopen(self.url + "/", timeout=2).close()
                     return
@@ -124,6 +129,7 @@ class MemorySampler:
     servers: list[Server]
     peaks: dict[str, dict[int, int]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _pids: dict[str, list[int]] = field(default_factory=dict)
 
     def __enter__(self) -> "MemorySampler":
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -141,9 +147,15 @@ class MemorySampler:
 
     def _sample(self) -> None:
         for server in self.servers:
-            peaks = self.peaks.setdefault(server.name, {})
-            for pid in server.workers():
-                peaks[pid] = max(peaks.get(pid, 0), peak_rss_kib(pid))
+            # Finding the workers walks all of /proc, which in the load generator's process
+            # would hold up its event loop (and its latencies): only when one has gone.
+            pids = self._pids.get(server.name) or server.workers()
+            peaks, gone = self.peaks.setdefault(server.name, {}), False
+            for pid in pids:
+                kib = peak_rss_kib(pid)
+                peaks[pid] = max(peaks.get(pid, 0), kib)
+                gone = gone or kib == 0
+            self._pids[server.name] = [] if gone else pids
 
 
 def wrk(server: Server, path: str, headers: dict[str, str] | None = None) -> dict:

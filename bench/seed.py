@@ -1,8 +1,9 @@
 """Fill the benchmark's database through the app's own functions.
 
 Run in its own process with DATABASE_URL set, because `config.py` reads it at import time:
-    python -m bench.seed demo 100        # the demo event, topped up to 100 paid donations
-    python -m bench.seed bulk 100000     # then bulk-loaded to 100,000
+    python -m bench.seed demo 100            # the demo event, topped up to 100 paid donations
+    python -m bench.seed participants 1000   # more participants, each with a published page
+    python -m bench.seed bulk 100000         # then bulk-loaded to 100,000 donations
 """
 
 import argparse
@@ -13,7 +14,7 @@ from sqlalchemy import case, func, insert, select
 
 from app import create_app, totals
 from app.events.demo import DONORS, MESSAGES, seed_demo
-from app.events.service import counted_clause, event_progress
+from app.events.service import counted_clause, public_pages_clause
 from app.extensions import db
 from app.models import (
     EVENT_SCOPE,
@@ -21,6 +22,11 @@ from app.models import (
     Donation,
     DonationSource,
     DonationStatus,
+    PageStatus,
+    Role,
+    SponsorPage,
+    Totals,
+    User,
     utcnow,
 )
 
@@ -52,45 +58,94 @@ def seed(donations: int) -> None:
     check_totals()
 
 
+def add_participants(total: int) -> None:
+    """Add participants, each with a published sponsor page and its totals row, up to `total`."""
+    have = db.session.scalar(select(func.count()).select_from(SponsorPage))
+    now, first = utcnow(), have + 1
+    # Bulk INSERTs, as for donations: a thousand password hashes would take minutes, and these
+    # accounts are never logged into (an empty hash matches no password).
+    users = [
+        {"email": f"participant{n}@example.org", "name": f"Participant {n}", "password_hash": "",
+         "role": Role.PARTICIPANT, "created_at": now}
+        for n in range(first, total + 1)
+    ]  # fmt: skip
+    if not users:
+        return
+    db.session.execute(insert(User), users)
+    ids = db.session.scalars(
+        select(User.id).where(User.email.in_([u["email"] for u in users])).order_by(User.id)
+    ).all()
+    pages = [
+        {"participant_id": user_id, "slug": f"participant-{n}", "title": f"Participant {n} abseils",
+         "story": "Seventy metres for the group.", "target_pence": 25_000,
+         "status": PageStatus.PUBLISHED, "approved_at": now, "created_at": now}
+        for n, user_id in zip(range(first, total + 1), ids, strict=True)
+    ]  # fmt: skip
+    db.session.execute(insert(SponsorPage), pages)
+    page_ids = db.session.scalars(select(SponsorPage.id)).all()
+    known = set(db.session.scalars(select(Totals.scope)))
+    rows = [{"scope": f"page:{i}"} for i in page_ids if f"page:{i}" not in known]
+    db.session.execute(insert(Totals), rows)
+    db.session.commit()
+
+
 def bulk_load(total: int) -> None:
-    """Add paid donations to the event until there are `total`, keeping the totals exact."""
+    """Add paid donations until there are `total`, keeping every scope's totals exact.
+
+    Half go to the event itself; a tenth to the first sponsor page (the one the benchmark
+    loads, so its own list of donors is long); the rest are spread over every public page."""
     # Going through the ORM and `totals.tracking` 100,000 times takes minutes, so the rows go in
     # with bulk INSERTs instead. The totals then move by the sum of what those rows contribute,
     # summed by the database from the rows themselves and applied with the app's own atomic
     # `totals.apply` (which also bumps the version, so the partial's ETag changes as it would).
     # The sums below are each row's `Donation.contribution()` because every row `_bulk_row`
-    # makes is paid, online, unrefunded, undisputed and for the event itself;
-    # `check_totals` then compares the totals row with the donations table.
+    # makes is paid, online, unrefunded and undisputed; `check_totals` then compares every
+    # totals row with the donations table.
     rng, now = random.Random(2), utcnow()
+    pages = db.session.scalars(
+        select(SponsorPage.id).where(public_pages_clause()).order_by(SponsorPage.id)
+    ).all()
     before = db.session.scalar(select(func.coalesce(func.max(Donation.id), 0)))
-    rows = [_bulk_row(rng, now) for _ in range(total - counted_donations())]
+    rows = [_bulk_row(rng, now, _page_for(rng, pages)) for _ in range(total - counted_donations())]
     for start in range(0, len(rows), BATCH):
         db.session.execute(insert(Donation), rows[start : start + BATCH])
-    count, raised, eligible, fees = db.session.execute(
+    by_page = db.session.execute(
         select(
+            Donation.sponsor_page_id,
             func.count(),
             func.sum(Donation.amount_pence),
             func.sum(case((Donation.gift_aid, Donation.amount_pence), else_=0)),
             func.sum(Donation.fee_cover_pence),
-        ).where(Donation.id > before)
-    ).one()
-    delta = Contribution(
-        raised_pence=raised,
-        online_pence=raised,
-        gift_aid_eligible_pence=eligible,
-        fees_covered_pence=fees,
-        supporters=count,
-    )
-    totals.apply(delta, [EVENT_SCOPE])
+        )
+        .where(Donation.id > before)
+        .group_by(Donation.sponsor_page_id)
+    ).all()
+    for page_id, count, raised, eligible, fees in by_page:
+        delta = Contribution(
+            raised_pence=raised,
+            online_pence=raised,
+            gift_aid_eligible_pence=eligible,
+            fees_covered_pence=fees,
+            supporters=count,
+        )
+        scopes = [EVENT_SCOPE] if page_id is None else [EVENT_SCOPE, f"page:{page_id}"]
+        totals.apply(delta, scopes)
     db.session.commit()
     check_totals()
 
 
-def _bulk_row(rng: random.Random, now) -> dict:
+def _page_for(rng: random.Random, pages: list[int]) -> int | None:
+    draw = rng.random()
+    if draw < 0.5 or not pages:
+        return None
+    return pages[0] if draw < 0.6 else rng.choice(pages)
+
+
+def _bulk_row(rng: random.Random, now, page_id: int | None) -> dict:
     paid_at = now - timedelta(seconds=rng.randint(60, 60 * 60 * 24 * 60))
     gift_aid = rng.random() < 0.5
     return {
-        "sponsor_page_id": None,
+        "sponsor_page_id": page_id,
         "source": DonationSource.ONLINE,
         "status": DonationStatus.PAID,
         "amount_pence": rng.choice(AMOUNTS),
@@ -115,29 +170,33 @@ def counted_donations() -> int:
 
 
 def check_totals() -> None:
-    """Stop if the event's totals row disagrees with its donations (the seed took a shortcut)."""
-    raised, supporters = db.session.execute(
-        select(
-            func.coalesce(func.sum(Donation.amount_pence - Donation.refunded_pence), 0),
-            func.count(),
-        ).where(counted_clause())
-    ).one()
-    progress = event_progress()
-    if (progress.raised_pence, progress.supporters) != (raised, supporters):
-        raise SystemExit(
-            f"totals row says {progress.raised_pence}p from {progress.supporters} supporters, "
-            f"donations say {raised}p from {supporters}"
-        )
+    """Stop if any totals row disagrees with its donations (the seed took a shortcut)."""
+    net = func.coalesce(func.sum(Donation.amount_pence - Donation.refunded_pence), 0)
+    counted = select(net, func.count()).where(counted_clause())
+    expected = {EVENT_SCOPE: tuple(db.session.execute(counted).one())}
+    by_page = counted.add_columns(Donation.sponsor_page_id).group_by(Donation.sponsor_page_id)
+    for raised, supporters, page_id in db.session.execute(by_page):
+        if page_id is not None:
+            expected[f"page:{page_id}"] = (raised, supporters)
+    for scope, raised, supporters in db.session.execute(
+        select(Totals.scope, Totals.raised_pence, Totals.supporters)
+    ):
+        if (raised, supporters) != expected.get(scope, (0, 0)):
+            raise SystemExit(
+                f"totals row {scope} says {raised}p from {supporters} supporters, "
+                f"donations say {expected.get(scope, (0, 0))}"
+            )
 
 
 def main() -> None:
-    """Command line: `demo N` or `bulk N`."""
+    """Command line: `demo N`, `participants N` or `bulk N`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["demo", "bulk"])
-    parser.add_argument("donations", type=int)
+    parser.add_argument("action", choices=["demo", "participants", "bulk"])
+    parser.add_argument("count", type=int)
     args = parser.parse_args()
+    actions = {"demo": seed, "participants": add_participants, "bulk": bulk_load}
     with create_app().app_context():
-        (seed if args.action == "demo" else bulk_load)(args.donations)
+        actions[args.action](args.count)
 
 
 if __name__ == "__main__":
