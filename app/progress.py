@@ -6,6 +6,7 @@ pooled DBAPI connection and the same template the pages include; anything it can
 (a draft page its owner is previewing, no event yet, other methods) falls through to the
 Flask views, which give the same answer the slow way."""
 
+import re
 from datetime import UTC, datetime
 
 from flask import Flask, make_response, render_template, request
@@ -14,6 +15,8 @@ from werkzeug.http import parse_etags, quote_etag
 
 from app.events.service import Progress
 
+# Only what could be a slug is looked up here; anything else is Flask's to refuse.
+_SLUG = re.compile(r"[A-Za-z0-9-]{1,40}")
 # htmx stops polling when it gets this status: the event is over, the bar is final.
 STOP_POLLING = 286
 TEMPLATE = "events/_progress.html"
@@ -83,7 +86,7 @@ class LiveProgress:
             return self.wrapped(environ, start_response)
         if path == "/progress":
             progress = self._read("event", ())
-        elif path.startswith("/p/") and path.count("/") == 3:
+        elif path.startswith("/p/") and path.count("/") == 3 and _SLUG.fullmatch(path[3:-9]):
             progress = self._read("page", (path[3:-9].lower(),))
         else:
             progress = None

@@ -62,6 +62,9 @@ def axe():
     source = AXE.read_text()
 
     def check(tab) -> list[dict]:
+        # After a click that navigates, text can be visible before the stylesheet applies;
+        # unstyled, every link is a tiny target. Judge the page as people get it: loaded.
+        tab.wait_for_load_state("load")
         tab.evaluate(source)  # through DevTools, so the page's CSP (rightly) does not block it
         result = tab.evaluate(
             "() => axe.run(document, {runOnly: {type: 'tag', values: "
