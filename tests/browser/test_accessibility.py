@@ -188,6 +188,7 @@ def has_visible_focus(tab) -> bool:
 def tab_to(tab, target, limit: int = 40, backwards: bool = False) -> None:
     """Press Tab (or Shift+Tab) until `target` has focus; every stop must show its focus."""
     key = "Shift+Tab" if backwards else "Tab"
+    tab.wait_for_load_state()  # the stylesheet, focus styles included, has arrived
     for _ in range(limit):
         tab.keyboard.press(key)
         focused = tab.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
