@@ -201,3 +201,10 @@ def test_visitors_with_a_session_always_get_a_fresh_page(make):
     make.donation(4200)
     page = client.get("/").get_data(as_text=True)
     assert "£42.00</strong> raised" in page and "X-CSRFToken" in page
+
+
+def test_the_event_page_leads_to_the_donation_form_while_donations_are_open(client, event):
+    assert 'href="/donate">Donate to the event</a>' in client.get("/").get_data(as_text=True)
+    with event.app_context():
+        configure_event(donations_open=False)
+    assert "Donate to the event" not in client.get("/").get_data(as_text=True)
