@@ -67,3 +67,19 @@ document.addEventListener("htmx:afterSettle", function (evt) {
     main.focus();
   }
 });
+
+// A form that replaces its own table row (signing off a safety item, checking someone in):
+// the button that had focus went with the old row. Put focus back in the same cell of the new
+// row (its field with an error, else its first control), not at the top of the page.
+document.addEventListener("htmx:afterSettle", function (evt) {
+  var form = evt.detail.requestConfig ? evt.detail.requestConfig.elt : null;
+  var old = form && form.closest ? form.closest("[data-keep-focus]") : null;
+  var cell = old && document.getElementById(old.id);
+  if (!cell || cell === old || cell.contains(document.activeElement)) {
+    return;
+  }
+  var next = cell.querySelector("[aria-invalid='true']") || cell.querySelector("summary, button");
+  if (next) {
+    next.focus();
+  }
+});

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Role, User
 from tests.accounts import PASSWORD
+from tests.browser.keyboard import tab_to
 from tests.world import ROLES, build_world
 
 pytestmark = pytest.mark.browser
@@ -169,33 +170,6 @@ def test_no_accessibility_violations(live_server, world, browse, axe, role):
 
 
 # Keyboard only -------------------------------------------------------------------------
-
-
-def has_visible_focus(tab) -> bool:
-    """The focused element draws an outline or a box shadow (WCAG 2.4.7, 2.4.11)."""
-    return tab.evaluate(
-        """() => {
-            const el = document.activeElement;
-            if (!el || el === document.body) return false;
-            const style = getComputedStyle(el);
-            const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
-            const shadow = style.boxShadow && style.boxShadow !== "none";
-            return outline || shadow;
-        }"""
-    )
-
-
-def tab_to(tab, target, limit: int = 40, backwards: bool = False) -> None:
-    """Press Tab (or Shift+Tab) until `target` has focus; every stop must show its focus."""
-    key = "Shift+Tab" if backwards else "Tab"
-    tab.wait_for_load_state()  # the stylesheet, focus styles included, has arrived
-    for _ in range(limit):
-        tab.keyboard.press(key)
-        focused = tab.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
-        assert has_visible_focus(tab), f"no visible focus on {focused}"
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    raise AssertionError(f"{limit} presses of {key} never reached {target}")
 
 
 def test_donating_with_the_keyboard_alone(live_server, stripe_sandbox, world, browse):

@@ -1,13 +1,17 @@
 """The safety journey in a real browser: a participant fills in the checklist section by
 section (with a mistake first), an organiser signs everything off on the board, and the
-participant sees "Cleared to take part". axe-core checks every page on the way."""
+participant sees "Cleared to take part". axe-core checks every page on the way. Then the same
+sign-off by keyboard alone, and with JavaScript turned off."""
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
+from app.models import ItemKind, User
 from app.safety import checklist
-from tests.accounts import PASSWORD
+from tests.accounts import PASSWORD, AuthActions
+from tests.browser.keyboard import tab_to
+from tests.safety.helpers import answer, section_data
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +111,66 @@ def test_complete_sign_off_and_be_cleared(live_server, page, chromium, axe, make
     expect(page.locator("#safety-overview")).to_contain_text("Cleared to take part.")
     page.get_by_role("link", name="My page").click()
     expect(page.locator("#safety")).to_contain_text("Cleared to take part.")
+
+
+def _emergency_contact_answered(make, items) -> None:
+    """Aisha has saved her emergency contact (through the form, as her browser would)."""
+    auth = AuthActions(make.app.test_client())
+    assert auth.login(email="aisha@example.org").status_code == 303
+    item = items["Emergency contact"]
+    assert answer(auth, item, section_data(ItemKind.EMERGENCY_CONTACT)).status_code == 303
+
+
+def test_an_organiser_signs_off_with_the_keyboard_alone(live_server, page, make, items):
+    _emergency_contact_answered(make, items)
+    _log_in(page, live_server, "sandra@example.org")
+    page.goto(live_server + "/safety/board")
+    cell = page.locator(f"#cell-{_aisha(make)}-{items['Emergency contact']}")
+    sign_off = cell.locator("summary", has_text="Sign off Emergency contact for Aisha Rahman")
+    tab_to(page, sign_off, limit=80)
+    page.keyboard.press("Enter")  # opens the sign-off form under it
+    note = cell.get_by_label("Note (optional)")
+    tab_to(page, note)
+    page.keyboard.type("Rang Sam to check the number")
+    page.keyboard.press("Tab")
+    expect(cell.get_by_role("button", name="Sign off Emergency contact")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(cell).to_contain_text("Signed off by Sandra")
+    expect(page.locator("#announcer")).to_have_text(
+        "Emergency contact signed off for Aisha Rahman."
+    )
+    # Focus stays where the keyboard user was: on this item, now offering to revoke it.
+    expect(cell.locator("summary", has_text="Revoke Emergency contact")).to_be_focused()
+
+
+def test_answering_and_signing_off_without_javascript(live_server, chromium, make, items):
+    participant = chromium.new_context(java_script_enabled=False).new_page()
+    _log_in(participant, live_server, "aisha@example.org")
+    participant.get_by_role("link", name="My safety checklist").click()
+    section = participant.locator(f"#item-{items['Emergency contact']}")
+    section.get_by_label("Their name").fill("Sam Rahman")
+    section.get_by_label("Their relationship to you").fill("brother")
+    section.get_by_label("Their phone number").fill("07700 900123")
+    section.get_by_role("button", name="Save Emergency contact").click()
+    expect(participant.get_by_text("Saved: Emergency contact.")).to_be_visible()
+    expect(section.get_by_label("Their name")).to_have_value("Sam Rahman")
+
+    organiser = chromium.new_context(java_script_enabled=False).new_page()
+    _log_in(organiser, live_server, "sandra@example.org")
+    organiser.get_by_role("link", name="Safety board").click()
+    cell = organiser.locator(f"#cell-{_aisha(make)}-{items['Emergency contact']}")
+    cell.locator("summary", has_text="Sign off").click()  # <details> opens without script
+    cell.get_by_label("Note (optional)").fill("Rang Sam to check the number")
+    cell.get_by_role("button", name="Sign off Emergency contact").click()
+    expect(organiser.get_by_text("Emergency contact signed off for Aisha Rahman.")).to_be_visible()
+    expect(cell).to_contain_text("Signed off by Sandra")
+    expect(cell).to_contain_text("Rang Sam to check the number")
+
+    participant.reload()
+    expect(section.get_by_role("heading")).to_contain_text("Done and signed off")
+
+
+def _aisha(make) -> int:
+    with make.app.app_context():
+        return db.session.scalar(db.select(User.id).filter_by(email="aisha@example.org"))
