@@ -6,6 +6,7 @@ See bench/README.md for what is measured and how to read it.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,19 +58,25 @@ RATIO_TARGETS = [
 
 
 def main() -> int:
-    """Seed a fresh database, serve both apps, measure, report; 1 if a target is missed."""
+    """Seed two fresh databases (small and grown), serve them and hello-world side by side,
+    measure, report; 1 if a target is missed."""
     with tempfile.TemporaryDirectory(prefix="plunge-bench-") as tmp:
         env = clean_env(f"sqlite:///{Path(tmp) / 'bench.db'}")
         _flask(env, "db", "upgrade")
         _python(env, "bench.seed", "demo", str(SMALL))
+        shutil.copyfile(Path(tmp) / "bench.db", Path(tmp) / "grown.db")
+        grown_env = clean_env(f"sqlite:///{Path(tmp) / 'grown.db'}")
+        _python(grown_env, "bench.seed", "participants", str(PARTICIPANTS))
+        _python(grown_env, "bench.seed", "bulk", str(LARGE))
         with (
             Server("app", "wsgi:app", env, Path(tmp) / "app.log") as app,
+            Server("grown", "wsgi:app", grown_env, Path(tmp) / "grown.log") as grown,
             Server("hello", "bench.hello:app", env, Path(tmp) / "hello.log") as hello,
         ):
             weight = page_weight(app.url + "/")
             load_before = os.getloadavg()[0]  # before wrk and the workers add their own
-            with MemorySampler([app, hello]) as memory:
-                loads, growth = measure_loads(app, hello, env)
+            with MemorySampler([app, grown, hello]) as memory:
+                loads, growth = measure_loads(app, grown, hello)
     results = {
         "settings": {
             "gunicorn": " ".join(GUNICORN),
@@ -90,50 +97,56 @@ def main() -> int:
     return 0 if all(t["pass"] for t in results["targets"]) else 1
 
 
-def measure_loads(app: Server, hello: Server, env: dict) -> tuple[dict, dict]:
-    """Each load paired with hello-world, and the growth loads, at SMALL and then at LARGE."""
+def measure_loads(app: Server, grown: Server, hello: Server) -> tuple[dict, dict]:
+    """Each load paired with hello-world, and the growth loads: the same page from the small
+    event and from the grown one in turn, so both see the same background load."""
     etag = _expect(app.url + "/progress", HTMX, 200)["ETag"]
     not_modified = {**HTMX, "If-None-Match": etag}
     _expect(app.url + "/progress", not_modified, 304)
-    organiser = organiser_cookie(app.url)
+    if f"{LARGE} supporters" not in fetch(grown.url + "/progress", HTMX)[2].decode():
+        raise RuntimeError(f"the grown event's partial does not show {LARGE} supporters")
     loads = {
         "progress": paired(app, hello, "/progress", HTMX),
         "progress_304": paired(app, hello, "/progress", not_modified),
         "page": paired(app, hello, "/"),
+        "progress_large": paired(grown, hello, "/progress", HTMX),
+        "page_large": paired(grown, hello, "/"),
     }
-    growth = growth_loads(app, organiser, "")
-    _python(env, "bench.seed", "participants", str(PARTICIPANTS))
-    _python(env, "bench.seed", "bulk", str(LARGE))
-    if f"{LARGE} supporters" not in fetch(app.url + "/progress", HTMX)[2].decode():
-        raise RuntimeError(f"the partial does not show {LARGE} supporters after the bulk load")
-    loads["progress_large"] = paired(app, hello, "/progress", HTMX)
-    loads["page_large"] = paired(app, hello, "/")
-    growth.update(growth_loads(app, organiser, "_large"))
+    growth = growth_loads(app, grown)
     for name in ("progress", "page"):
         growth[name], growth[f"{name}_large"] = loads[name], loads[f"{name}_large"]
     return loads, growth
 
 
-def growth_loads(app: Server, organiser: dict | None, suffix: str) -> dict:
-    """The pages whose cost must not grow with the event, each loaded ROUNDS times (the run
-    with the least CPU per request counts: other work only ever adds to it)."""
+def growth_loads(app: Server, grown: Server) -> dict:
+    """The pages whose cost must not grow with the event, loaded from the small event and the
+    grown one in turn, ROUNDS times each (the run with the least CPU per request counts: other
+    work only ever adds to it)."""
+    servers = ((app, ""), (grown, "_large"))
+    same = dict.fromkeys((app.name, grown.name))  # no headers on either
     paths = {
-        "page_rendered": ("/", RENDERED),
-        "sponsor_page": (SPONSOR_PAGE, None),
-        "sponsor_progress": (SPONSOR_PAGE + "/progress", HTMX),
+        "page_rendered": ("/", dict.fromkeys(same, RENDERED)),
+        "sponsor_page": (SPONSOR_PAGE, same),
+        "sponsor_progress": (SPONSOR_PAGE + "/progress", dict.fromkeys(same, HTMX)),
     }
-    if organiser is not None:
-        paths["organiser"] = ("/organiser", organiser)
+    organisers = {server.name: organiser_cookie(server.url) for server, _ in servers}
+    if None not in organisers.values():
+        paths["organiser"] = ("/organiser", organisers)
     measured = {}
     for name, (path, headers) in paths.items():
-        _expect(app.url + path, headers or {}, 200)
-        runs = [wrk(app, path, headers) for _ in range(ROUNDS)]
-        best = min(runs, key=lambda run: run["worker_cpu_us_per_request"])
-        measured[name + suffix] = {
-            **best,
-            "rps": max(run["rps"] for run in runs),
-            "non_2xx_3xx": sum(run["non_2xx_3xx"] for run in runs),
-        }
+        for server, _ in servers:
+            _expect(server.url + path, headers[server.name] or {}, 200)
+        runs = {"": [], "_large": []}
+        for _ in range(ROUNDS):
+            for server, suffix in servers:
+                runs[suffix].append(wrk(server, path, headers[server.name]))
+        for suffix, made in runs.items():
+            best = min(made, key=lambda run: run["worker_cpu_us_per_request"])
+            measured[name + suffix] = {
+                **best,
+                "rps": max(run["rps"] for run in made),
+                "non_2xx_3xx": sum(run["non_2xx_3xx"] for run in made),
+            }
     return measured
 
 
