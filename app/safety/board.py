@@ -18,24 +18,50 @@ FILTERS = {
 }
 # Instructors see no medical details, so they get no filter that would hint at them.
 INSTRUCTOR_FILTERS = ("", "not-cleared")
+# Each row carries a sign-off form per item: about 6 kB. A page of 100 keeps an event of
+# typical size on one page (so the browser's find still finds anyone) and a big one quick.
+PER_PAGE = 100
 
 
 def _is_instructor() -> bool:
     return current_user.role == Role.INSTRUCTOR
 
 
-def _board_context(show: str) -> dict:
+def _board_context(view: dict) -> dict:
+    """The board as `view` asks for it (filter, name search, page number), as template context."""
     allowed = INSTRUCTOR_FILTERS if _is_instructor() else tuple(FILTERS)
-    show = show if show in allowed else ""
+    show = view.get("show", "") if view.get("show", "") in allowed else ""
+    name = " ".join(view.get("q", "").split())[:100]
     everyone = statuses(participants())
+    matching = [
+        s
+        for s in everyone
+        if FILTERS[show][1](s) and (not name or name.casefold() in s.user.name.casefold())
+    ]
+    pages = max(1, -(-len(matching) // PER_PAGE))
+    page = min(_page_number(view.get("page")), pages)
     return {
-        "people": [s for s in everyone if FILTERS[show][1](s)],
+        "people": matching[(page - 1) * PER_PAGE : page * PER_PAGE],
+        "matching": len(matching),
+        "first": (page - 1) * PER_PAGE + 1,
         "total": len(everyone),
-        "show": show,
+        "view": {"show": show, "q": name, "page": page},
+        # What the pager's links keep: the filter and the search, when there are any.
+        "kept": {key: value for key, value in (("show", show), ("q", name)) if value},
+        "pages": pages,
         "filters": {key: FILTERS[key][0] for key in allowed},
         "columns": _columns(everyone),
-        "to_remind": 0 if _is_instructor() else len(service.to_remind()),
+        "to_remind": 0 if _is_instructor() else len(service.to_remind(everyone)),
     }
+
+
+def _page_number(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
+
+
+def _view(values) -> dict:
+    """The board's filter, search and page from a query string or a sign-off form."""
+    return {key: values.get(key, "") for key in ("show", "q", "page")}
 
 
 def _columns(everyone) -> list:
@@ -47,7 +73,7 @@ def _columns(everyone) -> list:
 @roles_required(*STAFF)
 def show_board():
     """Everyone taking part against every item (instructors: the on-the-day items only)."""
-    return render_template("safety/board.html", **_board_context(request.args.get("show", "")))
+    return render_template("safety/board.html", **_board_context(_view(request.args)))
 
 
 @bp.post("/people/<int:user_id>/items/<int:item_id>/sign-off")
@@ -85,20 +111,16 @@ def _row(person, errors=None, status_code=200, message=""):
             columns=_columns([state]),
             errors=errors or {},
             message=message,
-            show=request.form.get("show", ""),
+            view=_view(request.form),
         ), status_code
     if status_code >= 400:
         flash(next(iter((errors or {"": "That didn't work."}).values())), "error")
-        context = _board_context(request.form.get("show", ""))
+        context = _board_context(_view(request.form))
         return render_template("safety/board.html", **context), status_code
     flash(message, "success")
-    return _back_to_board(person)
-
-
-def _back_to_board(person):
-    show = request.form.get("show", "")
-    url = url_for("safety.show_board", show=show) if show in FILTERS and show else None
-    return redirect((url or url_for("safety.show_board")) + f"#person-{person.id}", 303)
+    # Back to the same filter, search and page, at the person's row.
+    view = {key: value for key, value in _view(request.form).items() if value}
+    return redirect(url_for("safety.show_board", **view) + f"#person-{person.id}", 303)
 
 
 @bp.post("/people/<int:user_id>/check-in")

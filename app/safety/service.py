@@ -216,9 +216,11 @@ def history(person: User) -> list[SafetyHistory]:
     return list(db.session.scalars(query.order_by(SafetyHistory.at, SafetyHistory.id)))
 
 
-def to_remind() -> list[PersonStatus]:
-    """Participants with something still to fill in (and not ruled out)."""
-    return [s for s in statuses(participants()) if s.missing and not s.blockers]
+def to_remind(everyone: list[PersonStatus] | None = None) -> list[PersonStatus]:
+    """Participants with something still to fill in (and not ruled out), from `everyone`'s
+    statuses when the caller has them already."""
+    everyone = statuses(participants()) if everyone is None else everyone
+    return [s for s in everyone if s.missing and not s.blockers]
 
 
 def send_reminders() -> int:

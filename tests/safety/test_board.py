@@ -231,3 +231,57 @@ def test_the_history_cannot_be_changed_or_deleted(cast):
         after = [(h.id, h.action, h.note, h.at) for h in db.session.query(SafetyHistory)]
         assert after[: len(before)] == before and len(after) > len(before)
         assert db.session.get(User, cast.aisha) is not None
+
+
+def _people_on(html: str) -> set[str]:
+    return set(re.findall(r'<tr id="person-(\d+)">', html))
+
+
+def test_a_long_board_comes_a_page_at_a_time_and_sign_off_returns_to_it(cast, monkeypatch):
+    monkeypatch.setattr("app.safety.board.PER_PAGE", 1)  # Aisha on page 1, Callum on page 2
+    answer(
+        cast.client("callum@example.org"),
+        cast.item("Emergency contact"),
+        section_data(ItemKind.EMERGENCY_CONTACT),
+    )
+    organiser = cast.client("sandra@example.org")
+    first = organiser.client.get("/safety/board").get_data(as_text=True)
+    assert _people_on(first) == {str(cast.aisha)}
+    assert "Showing 1 to 1 of the 2 who match, of 2 people." in first
+    assert 'href="/safety/board?page=2">Next page</a>' in first
+
+    second = organiser.client.get("/safety/board?page=2").get_data(as_text=True)
+    assert _people_on(second) == {str(cast.callum)}
+    assert 'href="/safety/board?page=1">Previous page</a>' in second
+    assert "Next page" not in second
+    # Past the end, or nonsense: the nearest real page.
+    assert _people_on(organiser.client.get("/safety/board?page=99").text) == {str(cast.callum)}
+    assert _people_on(organiser.client.get("/safety/board?page=-1").text) == {str(cast.aisha)}
+
+    # Signing off without JavaScript comes back to the page the organiser was on.
+    item = cast.item("Emergency contact")
+    signed = organiser.post(
+        f"/safety/people/{cast.callum}/items/{item}/sign-off", {"note": "", "page": "2"}
+    )
+    assert signed.status_code == 303
+    assert signed.location == f"/safety/board?page=2#person-{cast.callum}"
+    assert "Emergency contact signed off for Callum MacLeod." in organiser.client.get(
+        signed.location
+    ).get_data(as_text=True)
+
+
+def test_the_board_finds_people_by_name(cast, monkeypatch):
+    monkeypatch.setattr("app.safety.board.PER_PAGE", 1)
+    organiser = cast.client("sandra@example.org")
+    found = organiser.client.get("/safety/board?q=+macleod+").get_data(as_text=True)
+    assert _people_on(found) == {str(cast.callum)}
+    assert "Showing 1 of 2 people, by names containing “macleod”." in found
+    assert 'value="macleod"' in found  # the search box keeps what was typed
+    nobody = organiser.client.get("/safety/board?q=Zebedee").get_data(as_text=True)
+    assert _people_on(nobody) == set() and "Showing 0 of 2 people" in nobody
+
+    # The filter and the search stay on the pager's links and on each row's forms.
+    both = organiser.client.get("/safety/board?show=not-cleared&q=a").get_data(as_text=True)
+    assert "Next page" in both
+    assert 'href="/safety/board?page=2&amp;show=not-cleared&amp;q=a">Next page' in both
+    assert '<input type="hidden" name="q" value="a">' in both
