@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -301,6 +303,27 @@ def test_the_audit_history_cannot_be_changed(organiser, app):
         with pytest.raises(AuditEntryChanged):
             db.session.commit()
         db.session.rollback()
+    history_page = organiser.client.get("/organiser/history").get_data(as_text=True)
+    assert "Recorded offline money" in history_page and "Collection tin" in history_page
+
+
+@pytest.mark.parametrize(
+    ("statement", "operation"),
+    [
+        ("UPDATE audit_entries SET after_pence = 1, reason = 'Typo' WHERE id = :id", "UPDATE"),
+        ("DELETE FROM audit_entries WHERE id = :id", "DELETE"),
+    ],
+)
+def test_the_database_refuses_to_rewrite_the_audit_history(organiser, app, statement, operation):
+    # Raw SQL never reaches the ORM guard above; the database refuses it on its own.
+    organiser.post("/organiser/offline/new", CASH)
+    before = history(app)
+    with app.app_context():
+        entry_id = db.session.query(AuditEntry.id).scalar()
+        with pytest.raises(IntegrityError, match=f"audit_entries is append-only: {operation}"):
+            db.session.execute(text(statement), {"id": entry_id})
+        db.session.rollback()
+    assert history(app) == before
     history_page = organiser.client.get("/organiser/history").get_data(as_text=True)
     assert "Recorded offline money" in history_page and "Collection tin" in history_page
 

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import db
+from app.models import append_only
 from app.models.types import UTCDateTime, utcnow
 
 
@@ -41,6 +42,10 @@ class AuditEntry(db.Model):
     )
     donation: Mapped["Donation | None"] = relationship()  # noqa: F821
     sponsor_page: Mapped["SponsorPage | None"] = relationship()  # noqa: F821
+
+
+# The database refuses UPDATE and DELETE too, for raw SQL that never reaches the ORM.
+append_only.protect(AuditEntry.__table__)
 
 
 class AuditEntryChanged(Exception):

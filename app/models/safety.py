@@ -1,7 +1,8 @@
 """The safety and consent checklist: its items, participants' answers, sign-offs and history.
 
 Answers are stored encrypted (`EncryptedJSON`): they hold health details, emergency contacts
-and guardians' details. The history is append-only: the app only ever inserts into it."""
+and guardians' details. The history is append-only: the app only ever inserts into it, and the
+database refuses UPDATE and DELETE on it (`app.models.append_only`)."""
 
 import enum
 from datetime import datetime
@@ -12,6 +13,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models import append_only
 from app.models.types import EncryptedJSON, UTCDateTime, utcnow
 
 SETTINGS_ID = 1
@@ -155,6 +157,10 @@ class SafetyHistory(db.Model):
     note: Mapped[str] = mapped_column(String(500), default="")
 
     actor: Mapped["User | None"] = relationship(foreign_keys=[actor_id])  # noqa: F821
+
+
+# The database refuses UPDATE and DELETE too, for raw SQL that never reaches the ORM.
+append_only.protect(SafetyHistory.__table__)
 
 
 class AppendOnlyError(RuntimeError):

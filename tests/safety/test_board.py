@@ -6,6 +6,8 @@ import io
 import re
 
 import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -231,6 +233,45 @@ def test_the_history_cannot_be_changed_or_deleted(cast):
         after = [(h.id, h.action, h.note, h.at) for h in db.session.query(SafetyHistory)]
         assert after[: len(before)] == before and len(after) > len(before)
         assert db.session.get(User, cast.aisha) is not None
+
+
+# Raw SQL, a `flask shell` session or Core statements never reach the ORM guard above: the
+# database itself refuses them, on SQLite and on PostgreSQL alike.
+REWRITES = {
+    "raw UPDATE": lambda line, someone: text(
+        "UPDATE safety_history SET actor_id = :someone, note = 'Not me', "
+        "at = '2020-01-01 00:00:00' WHERE id = :id"
+    ).bindparams(id=line.id, someone=someone),
+    "raw DELETE": lambda line, _: text("DELETE FROM safety_history WHERE id = :id").bindparams(
+        id=line.id
+    ),
+    "Core update()": lambda line, someone: (
+        update(SafetyHistory).where(SafetyHistory.id == line.id).values(actor_id=someone)
+    ),
+    "Core delete()": lambda line, _: delete(SafetyHistory).where(SafetyHistory.id == line.id),
+}
+
+
+@pytest.mark.parametrize("how", REWRITES)
+def test_the_database_refuses_to_rewrite_who_signed_off(cast, how):
+    answer_everything(cast, "aisha@example.org")
+    organiser = cast.client("sandra@example.org")
+    with cast.app.app_context():
+        item_id = next(s.item.id for s in status(cast, cast.aisha).items if s.applicable)
+    _sign(organiser, cast.aisha, item_id, note="Checked her passport")
+    with cast.app.app_context():
+        line = db.session.query(SafetyHistory).filter_by(action=HistoryAction.SIGN_OFF).one()
+        before = (line.id, line.actor_id, line.at, line.note, line.item_label)
+        statement = REWRITES[how](line, cast.organiser2)
+        operation = "DELETE" if "DELETE" in how.upper() else "UPDATE"
+        with pytest.raises(IntegrityError, match=f"safety_history is append-only: {operation}"):
+            db.session.execute(statement)
+        db.session.rollback()
+        db.session.expire_all()
+        line = db.session.query(SafetyHistory).filter_by(action=HistoryAction.SIGN_OFF).one()
+        assert (line.id, line.actor_id, line.at, line.note, line.item_label) == before
+    record = organiser.client.get(f"/safety/people/{cast.aisha}").get_data(as_text=True)
+    assert "Checked her passport" in record and "Sandra Organiser" in record
 
 
 def _people_on(html: str) -> set[str]:
