@@ -15,6 +15,11 @@ def current_event():
     return g.event
 
 
+def cursor(text: str | None) -> int | None:
+    """A keyset cursor (a row id) from a query string or form; anything odd is None."""
+    return int(text) if text and text.isdigit() and len(text) < 10 else None
+
+
 def init_app(app: Flask) -> None:
     """Register filters, the context processor and error pages (headers: app/security.py)."""
     app.jinja_env.filters["money"] = format_pence

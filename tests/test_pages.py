@@ -822,3 +822,41 @@ def test_older_donations_link_works_with_and_without_htmx(client, make, monkeypa
     # An odd cursor is ignored: the latest donations, as without one.
     assert _listed(client.get("/p/aisha?older_than=nope").text) == ["Donor 1"]
     assert _listed(client.get("/p/aisha?older_than=99999").text) == ["Donor 1"]
+
+
+def _donors_at_home(html: str) -> list[str]:
+    return re.findall(r'<span class="donor">([^<]*?)[ <]', html)
+
+
+def _older_donors_link(html: str) -> str | None:
+    found = re.search(r'<a href="(/me\?older_than=\d+)#donors-heading">Older donors</a>', html)
+    return found[1] if found else None
+
+
+def test_home_lists_donors_a_page_at_a_time_and_a_reply_returns_to_its_page(
+    client, auth, make, monkeypatch
+):
+    monkeypatch.setattr("app.pages.me.DONORS_PER_PAGE", 2)
+    page_id = make.participant()
+    ids = [make.donation(1000, page_id=page_id, donor_name=f"Donor{n}") for n in range(5)]
+    auth.login()
+    seen, url, pages = [], "/me", 0
+    while url:
+        html = client.get(url).text
+        seen += _donors_at_home(html)
+        url, pages = _older_donors_link(html), pages + 1
+        if pages > 1:
+            assert "Back to your latest donors" in html
+    assert seen == [f"Donor{n}" for n in reversed(range(5))] and pages == 3
+
+    # Thanking Donor1, on the last page, without JavaScript: back to that page, at them.
+    last_page = f"/me?older_than={ids[2]}"
+    assert f'<input type="hidden" name="older_than" value="{ids[2]}">' in client.get(last_page).text
+    thanked = auth.post(
+        f"/me/donations/{ids[1]}/thanks",
+        {f"thanks-{ids[1]}-reply": "Thank you!", "older_than": str(ids[2])},
+        prefix=f"thanks-{ids[1]}",
+    )
+    assert thanked.status_code == 303 and thanked.location == f"{last_page}#donation-{ids[1]}"
+    html = client.get(thanked.location).text
+    assert "Your reply is saved." in html and _donors_at_home(html) == ["Donor1", "Donor0"]

@@ -15,6 +15,7 @@ from app.organiser.rendering import dashboard_page, donation_page
 from app.organiser.settings_views import bp as settings_bp
 from app.pages.service import require_organiser
 from app.progress import polled_response
+from app.web import cursor
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 for child in (money_bp, moderation_bp, exports_bp, settings_bp):
@@ -51,8 +52,8 @@ def list_donations():
     filters = service.DonationFilters.from_args(request.args)
     found = service.find_donations(
         filters,
-        older_than=service.cursor(request.args.get("older_than")),
-        newer_than=service.cursor(request.args.get("newer_than")),
+        older_than=cursor(request.args.get("older_than")),
+        newer_than=cursor(request.args.get("newer_than")),
     )
     context = {"filters": filters, "found": found, "status_label": service.status_label}
     if request.htmx and request.headers.get("HX-Target") == "donations-table":
@@ -84,7 +85,7 @@ def list_participants():
 @bp.get("/history")
 def show_history():
     """The audit history, newest first, a page at a time."""
-    before = service.cursor(request.args.get("before"))
+    before = cursor(request.args.get("before"))
     entries = audit.entries(before_id=before, limit=HISTORY_PER_PAGE + 1)
     more = len(entries) > HISTORY_PER_PAGE
     entries = entries[:HISTORY_PER_PAGE]

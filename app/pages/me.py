@@ -5,10 +5,14 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.donations import offline
-from app.events.service import page_progress
+from app.events.service import page_progress, recent_donations
 from app.pages import forms, photos, service, sharing
+from app.web import cursor
 
 bp = Blueprint("me", __name__, url_prefix="/me")
+# Each donor comes with a thank-you form; a page of them at a time keeps /me quick however
+# many there are.
+DONORS_PER_PAGE = 20
 
 
 @bp.before_request
@@ -21,11 +25,16 @@ def _participants_only():
 def home():
     """The participant's home: progress, donors to thank, updates, and what to do next."""
     page = current_user.sponsor_page
-    return render_template("pages/home.html", **_home_context(page))
+    context = _home_context(page, older_than=cursor(request.args.get("older_than")))
+    return render_template("pages/home.html", **context)
 
 
-def _home_context(page, update_form=None, thank_form=None, thanked=None, cash_form=None):
-    donations = service.page_donations(page) if page else []
+def _home_context(
+    page, update_form=None, thank_form=None, thanked=None, cash_form=None, older_than=None
+):
+    # A page of donors at a time, newest first; one more than shown, to know if there are older.
+    listed = recent_donations(DONORS_PER_PAGE + 1, page.id, older_than) if page else []
+    donations = listed[:DONORS_PER_PAGE]
     thank_forms = {
         donation.id: forms.ThankYouForm(
             formdata=None, prefix=f"thanks-{donation.id}", reply=donation.thank_you
@@ -38,6 +47,8 @@ def _home_context(page, update_form=None, thank_form=None, thanked=None, cash_fo
         "page": page,
         "progress": page_progress(page.id) if page else None,
         "donations": donations,
+        "listing_from": older_than,
+        "older_than": donations[-1].id if len(listed) > DONORS_PER_PAGE else None,
         "thank_forms": thank_forms,
         "update_form": update_form or forms.UpdateForm(formdata=None),
         "share_url": sharing.page_url(page) if page else None,
@@ -224,17 +235,20 @@ def thank_donor(donation_id: int):
     page = service.own_page_or_404()
     donation = service.page_donation_or_404(page, donation_id)
     form = forms.ThankYouForm(prefix=f"thanks-{donation.id}")
+    older_than = cursor(request.form.get("older_than"))
     if form.validate_on_submit():
         service.thank(donation, form.reply.data or "")
         if not request.htmx:
             flash("Your reply is saved.", "success")
-            return redirect(url_for("me.home") + f"#donation-{donation.id}", 303)
+            # Back to the page of donors the reply was written on.
+            listing = {"older_than": older_than} if older_than else {}
+            return redirect(url_for("me.home", **listing) + f"#donation-{donation.id}", 303)
     status = 422 if form.errors else 200
     if request.htmx:
         return render_template(
             "pages/_thank_you.html", donation=donation, form=form, saved=not form.errors
         ), status
-    context = _home_context(page, thank_form=form, thanked=donation)
+    context = _home_context(page, thank_form=form, thanked=donation, older_than=older_than)
     return render_template("pages/home.html", **context), status
 
 

@@ -233,18 +233,6 @@ def restore_update(update: SponsorUpdate, reason: str = "") -> None:
     db.session.commit()
 
 
-def page_donations(page: SponsorPage, limit: int = 500) -> list[Donation]:
-    """Every donation that counts toward the page, newest first, for its participant."""
-    return list(
-        db.session.scalars(
-            select(Donation)
-            .where(Donation.sponsor_page_id == page.id, counted_clause())
-            .order_by(Donation.paid_at.desc(), Donation.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def page_donation_or_404(page: SponsorPage, donation_id: int) -> Donation:
     """A donation to this page that counts; anyone else's (or a failed one) is a 404."""
     donation = db.session.scalar(

@@ -17,6 +17,7 @@ from app.extensions import limiter
 from app.pages import forms, photos, service, sharing
 from app.pages.text import paragraphs
 from app.progress import progress_response
+from app.web import cursor
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_filter(paragraphs, "paragraphs")
@@ -34,10 +35,9 @@ def show_page(slug: str):
     """A participant's page: photo, story, progress, updates, donations and replies."""
     page = service.viewable_page(slug)
     progress = page_progress(page.id)
-    cursor = request.args.get("older_than", "")
-    cursor = int(cursor) if cursor.isdigit() and len(cursor) < 10 else None
+    older_than = cursor(request.args.get("older_than"))
     # One more than we show, to know whether there are older ones.
-    recent = recent_donations(PUBLIC_DONATIONS + 1, page.id, older_than=cursor)
+    recent = recent_donations(PUBLIC_DONATIONS + 1, page.id, older_than=older_than)
     return render_template(
         "pages/show.html",
         page=page,
@@ -45,7 +45,7 @@ def show_page(slug: str):
         summary=sharing.summary(page, progress, get_event()),
         recent=recent[:PUBLIC_DONATIONS],
         older_than=recent[PUBLIC_DONATIONS - 1].id if len(recent) > PUBLIC_DONATIONS else None,
-        listing_older=cursor is not None,
+        listing_older=older_than is not None,
         updates=service.visible_updates(page),
         share_url=sharing.page_url(page),
         donate_url=service.donate_url(page),
