@@ -13,7 +13,15 @@ from sqlalchemy import select
 from app import audit, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
-from app.models import Donation, PageStatus, SponsorPage, SponsorUpdate, User, utcnow
+from app.models import (
+    Donation,
+    PageStatus,
+    PreviousSlug,
+    SponsorPage,
+    SponsorUpdate,
+    User,
+    utcnow,
+)
 from app.pages import photos
 from app.urls import url_if_exists
 
@@ -84,6 +92,14 @@ def slug_problem(slug: str, page_id: int | None = None) -> str | None:
         taken = taken.where(SponsorPage.id != page_id)
     if db.session.scalar(taken) is not None:
         return "Someone already has that address. Try another, perhaps with your surname"
+    used = select(PreviousSlug.sponsor_page_id).where(PreviousSlug.slug == slug)
+    if page_id is not None:
+        used = used.where(PreviousSlug.sponsor_page_id != page_id)
+    if db.session.scalar(used) is not None:
+        return (
+            "Another page had that address before, and links and QR codes already shared "
+            "with it still lead there. Try another"
+        )
     return None
 
 
@@ -114,13 +130,22 @@ def create_page(participant: User, **fields) -> SponsorPage:
 
 
 def update_page(page: SponsorPage, **fields) -> None:
-    """Save edits; a new target makes every open page fetch the new bar."""
+    """Save edits; a new target makes every open page fetch the new bar, and a new address
+    keeps the old one leading here."""
     target_changed = fields.get("target_pence", page.target_pence) != page.target_pence
+    if fields.get("slug", page.slug) != page.slug:
+        _keep_old_address(page, fields["slug"])
     for name, value in fields.items():
         setattr(page, name, value)
     if target_changed:
         totals.touch(page.totals_scope)
     db.session.commit()
+
+
+def _keep_old_address(page: SponsorPage, new_slug: str) -> None:
+    # Moving back to one of its own old addresses makes that one current again.
+    kept = [previous for previous in page.previous_slugs if previous.slug != new_slug]
+    page.previous_slugs = [*kept, PreviousSlug(slug=page.slug)]
 
 
 def publish(page: SponsorPage) -> None:
