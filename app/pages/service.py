@@ -4,9 +4,10 @@ photos, updates and thank-you replies."""
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NoReturn
+from urllib.parse import quote_from_bytes
 
-from flask import abort, current_app
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -48,11 +49,21 @@ def may_manage(user, page: SponsorPage) -> bool:
     return bool(user.is_authenticated and (user.id == page.participant_id or user.is_organiser))
 
 
+def may_view(user, page: SponsorPage) -> bool:
+    """Anyone, once the page is public; before that, and while hidden, only its managers."""
+    return page.is_public or may_manage(user, page)
+
+
 def viewable_page(slug: str) -> SponsorPage:
     """The page at /p/<slug>, or 404: drafts, hidden and unapproved pages exist only for
-    their participant and the organisers."""
+    their participant and the organisers. One of the page's old addresses redirects to the
+    same place at its current one, for those who could see it there."""
     page = db.session.scalar(select(SponsorPage).where(SponsorPage.slug == slug.lower()))
-    if page is None or not (page.is_public or may_manage(current_user, page)):
+    if page is None:
+        page = renamed_page(slug)
+        if page is not None and may_view(current_user, page):
+            moved_to(page)
+    if page is None or not may_view(current_user, page):
         abort(404)
     return page
 
@@ -72,6 +83,28 @@ def require_organiser() -> None:
 
 
 # Addresses ------------------------------------------------------------------------------
+
+
+def renamed_page(slug: str) -> SponsorPage | None:
+    """The page that used to be at `slug`, if one did."""
+    return db.session.scalar(
+        select(SponsorPage).join(PreviousSlug).where(PreviousSlug.slug == slug.lower())
+    )
+
+
+def moved_to(page: SponsorPage) -> NoReturn:
+    """Send this request, made to an old address of `page`, to the same place at its current
+    address, query string and all: 301 for reading; 308 for a form sent from a page loaded
+    before the change, so the browser sends the same form again (a donor's details and
+    attempt key) to the new address rather than dropping what they typed."""
+    location = url_for(request.endpoint, **{**request.view_args, "slug": page.slug})
+    if request.query_string:
+        # As sent, but with anything a Location header cannot hold percent-encoded.
+        location += "?" + quote_from_bytes(request.query_string, safe="!$&'()*+,;=:@/?%")
+    response = redirect(location, 301 if request.method in ("GET", "HEAD") else 308)
+    # The owner may move back to an old address one day; a cached 301 would then loop.
+    response.headers["Cache-Control"] = "no-cache"
+    abort(response)
 
 
 def slug_problem(slug: str, page_id: int | None = None) -> str | None:
