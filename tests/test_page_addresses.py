@@ -176,6 +176,14 @@ def test_saving_without_changing_the_address_keeps_no_old_one(auth, make):
     assert _previous_slugs(make.app) == {}
 
 
+def test_the_editor_says_old_links_and_qr_codes_keep_working(client, auth, make):
+    make.participant()
+    auth.login()
+    editor = client.get("/me/page").text
+    assert "links and printed QR codes you have already shared keep working" in editor
+    assert "breaks" not in editor
+
+
 # Pages the public cannot see ------------------------------------------------------------
 
 
