@@ -5,7 +5,8 @@ each answer checked against this table. A route without an entry fails
 
 Answers are a status code, or for redirects the status and where to (a path prefix). URLs use
 the real ids, slugs and tokens of the world in tests/world.py: Aisha's page is live, with a
-photo, an update and a donation; Callum's page is a draft with a donation of its own."""
+photo, an update and a donation; Callum's page is a draft with a donation of its own. Each
+page's old address redirects to its current one, for those who may see it there."""
 
 import re
 from dataclasses import dataclass, field
@@ -43,6 +44,15 @@ def organisers(answer: str) -> dict[str, str]:
 
 # A draft is seen only by its participant (Callum: "other participant") and the organisers.
 DRAFT = answers("404", "404", "200", "200")
+
+
+def moved(path: str, draft: bool = False) -> dict[str, str]:
+    """An old address: 301 to the current one, for whoever may see the page there."""
+    if draft:
+        return answers("404", "404", f"301 {path}", f"301 {path}")
+    return everyone(f"301 {path}")
+
+
 ORGANISERS_ONLY = answers(LOGIN, "403", "403", "303 /p/aisha")
 LOGGED_IN_GO_HOME = answers("200", HOME, HOME, HOME)
 
@@ -97,22 +107,39 @@ TABLE: dict[str, list[Try]] = {
     "pages.show_page": [
         Try("GET", "/p/{slug}", everyone("200")),
         Try("GET", "/p/{draft_slug}", DRAFT),
+        Try("GET", "/p/{old_slug}", moved("/p/aisha")),
+        Try("GET", "/p/{old_draft_slug}", moved("/p/callum", draft=True)),
     ],
     "pages.show_progress": [
         Try("GET", "/p/{slug}/progress", everyone("200")),
         Try("GET", "/p/{draft_slug}/progress", DRAFT),
+        Try("GET", "/p/{old_slug}/progress", moved("/p/aisha/progress")),
+        Try("GET", "/p/{old_draft_slug}/progress", moved("/p/callum/progress", draft=True)),
     ],
     "pages.show_photo": [
         Try("GET", "/p/{slug}/photo/{photo}", everyone("200")),
         Try("GET", "/p/{slug}/photo/not-the-photo.jpg", everyone("404")),
+        Try("GET", "/p/{old_slug}/photo/x.jpg", moved("/p/aisha/photo/x.jpg")),
     ],
     "pages.qr_svg": [
         Try("GET", "/p/{slug}/qr.svg", everyone("200")),
         Try("GET", "/p/{draft_slug}/qr.svg", DRAFT),
+        Try("GET", "/p/{old_slug}/qr.svg", moved("/p/aisha/qr.svg")),
+        Try("GET", "/p/{old_draft_slug}/qr.svg", moved("/p/callum/qr.svg", draft=True)),
     ],
-    "pages.qr_png": [Try("GET", "/p/{slug}/qr.png", everyone("200"))],
+    "pages.qr_png": [
+        Try("GET", "/p/{slug}/qr.png", everyone("200")),
+        Try("GET", "/p/{old_slug}/qr.png", moved("/p/aisha/qr.png")),
+    ],
     "pages.moderate_page": [
         Try("POST", "/p/{slug}/moderation", ORGANISERS_ONLY, {"moderate-action": "approve"}),
+        # A form loaded before the address changed is sent again to the new one.
+        Try(
+            "POST",
+            "/p/{old_slug}/moderation",
+            answers(LOGIN, "403", "403", "308 /p/aisha/moderation"),
+            {"moderate-action": "approve"},
+        ),
     ],
     "pages.hide_update": [Try("POST", "/p/{slug}/updates/{update_id}/hide", ORGANISERS_ONLY)],
     # The participant's own (/me): nothing names another person's page ---------------------
@@ -163,6 +190,11 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/donate/{draft_slug}", everyone("404")),  # even for its participant
         Try("POST", "/donate/{slug}", everyone("422"), {"donor_name": ""}),
         Try("POST", "/donate/{draft_slug}", everyone("404"), {"donor_name": ""}),
+        Try("GET", "/donate/{old_slug}", everyone("301 /donate/aisha")),
+        Try("GET", "/donate/{old_draft_slug}", everyone("404")),
+        # A form loaded before the address changed is sent again, as it was, to the new one.
+        Try("POST", "/donate/{old_slug}", everyone("308 /donate/aisha"), {"donor_name": ""}),
+        Try("POST", "/donate/{old_draft_slug}", everyone("404"), {"donor_name": ""}),
     ],
     "donations.check_field": [
         Try("POST", "/donate/check", everyone("200"), {"amount_preset": "2000"}),

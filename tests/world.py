@@ -2,7 +2,8 @@
 donations and updates, an organiser, and the tokens emailed links would carry.
 
 Aisha's page is live, with a photo, an update and a thanked donation. Callum's page is a draft
-with a donation of its own. Sandra is the organiser, with no page."""
+with a donation of its own. Both were once at other addresses (aisha-rahman, callum-macleod),
+which still lead to them. Sandra is the organiser, with no page."""
 
 from dataclasses import dataclass
 from io import BytesIO
@@ -11,7 +12,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from app.extensions import db
-from app.models import Donation, DonationStatus, SponsorPage, SponsorUpdate, User
+from app.models import Donation, DonationStatus, PreviousSlug, SponsorPage, SponsorUpdate, User
 
 ROLES = ("visitor", "participant", "other participant", "organiser")
 EMAILS = {
@@ -28,6 +29,8 @@ class World:
     users: dict[str, int]
     slug: str
     draft_slug: str
+    old_slug: str
+    old_draft_slug: str
     photo: str
     update_id: int
     donation_id: int
@@ -89,6 +92,12 @@ def build_world(make) -> World:
         db.session.add(update)
         signup = PendingSignup(email="new@example.org", name="New Person", password_hash="x")
         db.session.add(signup)
+        db.session.add_all(
+            [
+                PreviousSlug(sponsor_page_id=aisha_page, slug="aisha-rahman"),
+                PreviousSlug(sponsor_page_id=callum_page, slug="callum-macleod"),
+            ]
+        )
         checklist.ensure_checklist()
         db.session.commit()
         first_item = checklist.items()[0].id
@@ -102,6 +111,8 @@ def build_world(make) -> World:
             users=users,
             slug="aisha",
             draft_slug="callum",
+            old_slug="aisha-rahman",
+            old_draft_slug="callum-macleod",
             photo=page.photo_filename,
             update_id=update.id,
             donation_id=donation,

@@ -16,6 +16,7 @@ from app.events.service import get_event, public_pages_clause
 from app.extensions import db
 from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, utcnow
 from app.money import fee_to_cover
+from app.pages.service import moved_to, renamed_page
 from app.payments.fulfil import fulfil_checkout
 
 
@@ -24,13 +25,17 @@ class CheckoutExpired(Exception):
 
 
 def public_page_or_404(slug: str | None) -> SponsorPage | None:
-    """The sponsor page being donated to (None for the event itself); 404 if not public."""
+    """The sponsor page being donated to (None for the event itself); 404 if not public.
+    A public page's old address redirects to its current one."""
     if slug is None:
         return None
     page = db.session.scalar(
         select(SponsorPage).where(SponsorPage.slug == slug, public_pages_clause())
     )
     if page is None:
+        renamed = renamed_page(slug)
+        if renamed is not None and renamed.is_public:
+            moved_to(renamed)
         abort(404)
     return page
 

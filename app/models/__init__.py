@@ -23,7 +23,7 @@ from app.models.safety import (
     SafetySettings,
     SafetySignOff,
 )
-from app.models.sponsor_pages import PageStatus, SponsorPage, SponsorUpdate
+from app.models.sponsor_pages import PageStatus, PreviousSlug, SponsorPage, SponsorUpdate
 from app.models.stripe_events import StripeEvent
 from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
@@ -52,6 +52,7 @@ __all__ = [
     "Event",
     "PageStatus",
     "PendingSignup",
+    "PreviousSlug",
     "Role",
     "SponsorPage",
     "SponsorUpdate",

@@ -48,6 +48,11 @@ class SponsorPage(db.Model):
     updates: Mapped[list["SponsorUpdate"]] = relationship(
         back_populates="sponsor_page", order_by="SponsorUpdate.created_at.desc()"
     )
+    previous_slugs: Mapped[list["PreviousSlug"]] = relationship(
+        back_populates="sponsor_page",
+        order_by="PreviousSlug.created_at",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def is_public(self) -> bool:
@@ -78,3 +83,18 @@ class SponsorUpdate(db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     sponsor_page: Mapped[SponsorPage] = relationship(back_populates="updates")
+
+
+class PreviousSlug(db.Model):
+    """An address the page had before its participant changed it. Posters printed and links
+    shared with it still lead to the page, so nobody else may take it."""
+
+    __tablename__ = "sponsor_page_slugs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique across old addresses; slug_problem keeps them apart from current ones too.
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    sponsor_page_id: Mapped[int] = mapped_column(ForeignKey("sponsor_pages.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sponsor_page: Mapped[SponsorPage] = relationship(back_populates="previous_slugs")

@@ -4,16 +4,25 @@ photos, updates and thank-you replies."""
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NoReturn
+from urllib.parse import quote_from_bytes
 
-from flask import abort, current_app
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
-from app.models import Donation, PageStatus, SponsorPage, SponsorUpdate, User, utcnow
+from app.models import (
+    Donation,
+    PageStatus,
+    PreviousSlug,
+    SponsorPage,
+    SponsorUpdate,
+    User,
+    utcnow,
+)
 from app.pages import photos
 from app.urls import url_if_exists
 
@@ -40,11 +49,21 @@ def may_manage(user, page: SponsorPage) -> bool:
     return bool(user.is_authenticated and (user.id == page.participant_id or user.is_organiser))
 
 
+def may_view(user, page: SponsorPage) -> bool:
+    """Anyone, once the page is public; before that, and while hidden, only its managers."""
+    return page.is_public or may_manage(user, page)
+
+
 def viewable_page(slug: str) -> SponsorPage:
     """The page at /p/<slug>, or 404: drafts, hidden and unapproved pages exist only for
-    their participant and the organisers."""
+    their participant and the organisers. One of the page's old addresses redirects to the
+    same place at its current one, for those who could see it there."""
     page = db.session.scalar(select(SponsorPage).where(SponsorPage.slug == slug.lower()))
-    if page is None or not (page.is_public or may_manage(current_user, page)):
+    if page is None:
+        page = renamed_page(slug)
+        if page is not None and may_view(current_user, page):
+            moved_to(page)
+    if page is None or not may_view(current_user, page):
         abort(404)
     return page
 
@@ -66,6 +85,28 @@ def require_organiser() -> None:
 # Addresses ------------------------------------------------------------------------------
 
 
+def renamed_page(slug: str) -> SponsorPage | None:
+    """The page that used to be at `slug`, if one did."""
+    return db.session.scalar(
+        select(SponsorPage).join(PreviousSlug).where(PreviousSlug.slug == slug.lower())
+    )
+
+
+def moved_to(page: SponsorPage) -> NoReturn:
+    """Send this request, made to an old address of `page`, to the same place at its current
+    address, query string and all: 301 for reading; 308 for a form sent from a page loaded
+    before the change, so the browser sends the same form again (a donor's details and
+    attempt key) to the new address rather than dropping what they typed."""
+    location = url_for(request.endpoint, **{**request.view_args, "slug": page.slug})
+    if request.query_string:
+        # As sent, but with anything a Location header cannot hold percent-encoded.
+        location += "?" + quote_from_bytes(request.query_string, safe="!$&'()*+,;=:@/?%")
+    response = redirect(location, 301 if request.method in ("GET", "HEAD") else 308)
+    # The owner may move back to an old address one day; a cached 301 would then loop.
+    response.headers["Cache-Control"] = "no-cache"
+    abort(response)
+
+
 def slug_problem(slug: str, page_id: int | None = None) -> str | None:
     """Why `slug` can't be this page's address, in words for the participant; None if it can."""
     if not slug:
@@ -84,6 +125,14 @@ def slug_problem(slug: str, page_id: int | None = None) -> str | None:
         taken = taken.where(SponsorPage.id != page_id)
     if db.session.scalar(taken) is not None:
         return "Someone already has that address. Try another, perhaps with your surname"
+    used = select(PreviousSlug.sponsor_page_id).where(PreviousSlug.slug == slug)
+    if page_id is not None:
+        used = used.where(PreviousSlug.sponsor_page_id != page_id)
+    if db.session.scalar(used) is not None:
+        return (
+            "Another page had that address before, and links and QR codes already shared "
+            "with it still lead there. Try another"
+        )
     return None
 
 
@@ -114,13 +163,22 @@ def create_page(participant: User, **fields) -> SponsorPage:
 
 
 def update_page(page: SponsorPage, **fields) -> None:
-    """Save edits; a new target makes every open page fetch the new bar."""
+    """Save edits; a new target makes every open page fetch the new bar, and a new address
+    keeps the old one leading here."""
     target_changed = fields.get("target_pence", page.target_pence) != page.target_pence
+    if fields.get("slug", page.slug) != page.slug:
+        _keep_old_address(page, fields["slug"])
     for name, value in fields.items():
         setattr(page, name, value)
     if target_changed:
         totals.touch(page.totals_scope)
     db.session.commit()
+
+
+def _keep_old_address(page: SponsorPage, new_slug: str) -> None:
+    # Moving back to one of its own old addresses makes that one current again.
+    kept = [previous for previous in page.previous_slugs if previous.slug != new_slug]
+    page.previous_slugs = [*kept, PreviousSlug(slug=page.slug)]
 
 
 def publish(page: SponsorPage) -> None:
