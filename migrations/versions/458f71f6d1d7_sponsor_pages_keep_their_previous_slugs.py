@@ -1,7 +1,7 @@
 """sponsor pages keep their previous slugs
 
 Revision ID: 458f71f6d1d7
-Revises: 7d7f486817ef
+Revises: fc894e0a2d51
 Create Date: 2026-11-26 21:54:34.680944
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = '458f71f6d1d7'
-down_revision = '7d7f486817ef'
+down_revision = 'fc894e0a2d51'
 branch_labels = None
 depends_on = None
 
