@@ -57,6 +57,8 @@ def test_a_sponsor_page_form_names_the_participant(client, make):
     make.participant("Aisha Rahman", "aisha")
     page = client.get("/donate/aisha").get_data(as_text=True)
     assert "Sponsor Aisha Rahman" in page
+    # Typed from a poster in capitals, as /p/ already allows.
+    assert "Sponsor Aisha Rahman" in client.get("/donate/Aisha").text
 
 
 def test_draft_pages_cannot_be_donated_to(client, make):

@@ -30,7 +30,7 @@ def public_page_or_404(slug: str | None) -> SponsorPage | None:
     if slug is None:
         return None
     page = db.session.scalar(
-        select(SponsorPage).where(SponsorPage.slug == slug, public_pages_clause())
+        select(SponsorPage).where(SponsorPage.slug == slug.lower(), public_pages_clause())
     )
     if page is None:
         renamed = renamed_page(slug)
