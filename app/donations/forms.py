@@ -23,6 +23,7 @@ class DonationForm(FlaskForm):
         + [SelectChoice(OTHER, "Another amount")],
         default=str(PRESETS_PENCE[1]),
         validators=[InputRequired("Choose an amount.")],
+        validate_choice=False,  # validate_amount_preset says "Choose an amount." instead
     )
     other_amount = StringField("Another amount, in pounds")
     cover_fee = BooleanField("Add the card fee so the charity receives my whole gift")
