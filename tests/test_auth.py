@@ -162,7 +162,7 @@ def test_signup_errors_are_shown_beside_their_field(client, auth, event, fields,
     response = auth.post("/auth/signup", data)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert f'<p class="error-message" id="{field}-error">' in page
+    assert f'class="error-message" id="{field}-error">' in page
     assert message in page
     tag = re.search(rf'<input[^>]* id="{field}"[^>]*>', page).group(0)
     assert 'aria-invalid="true"' in tag and f"{field}-error" in tag

@@ -503,7 +503,9 @@ def test_posting_an_update_with_htmx_returns_the_panel(client, auth, make):
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
     assert fragment.startswith('<div id="updates-panel"') and "Nervous now." in fragment
-    assert '<textarea aria-describedby="update-body-hint" id="update-body"' in fragment
+    textarea = re.search(r"<textarea[^>]*>", fragment).group(0)
+    assert 'aria-describedby="update-body-hint update-body-error"' in textarea
+    assert "aria-invalid" not in textarea
 
 
 @pytest.mark.parametrize(
