@@ -39,6 +39,28 @@ document.addEventListener("htmx:configRequest", function (evt) {
   }
 });
 
+// Inline checks fill (or empty) a field's error slot: mark the field invalid, or not, as a
+// page sent back with errors would (aria-invalid for screen readers, the red border by eye).
+document.addEventListener("htmx:afterSwap", function (evt) {
+  var slot = evt.detail.target;
+  if (!slot || !slot.id || slot.id.slice(-6) !== "-error") {
+    return;
+  }
+  var invalid = slot.textContent.trim() !== "";
+  var input = document.getElementById(slot.id.slice(0, -6));
+  if (input && /^(INPUT|SELECT|TEXTAREA)$/.test(input.tagName)) {
+    if (invalid) {
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+  }
+  var box = slot.closest(".field");
+  if (box) {
+    box.classList.toggle("field-invalid", invalid);
+  }
+});
+
 // Announcements: htmx replaces part of the page, and a message in new markup is not reliably
 // read out. Copy what the new content marks data-announce into the page's one live region.
 document.addEventListener("htmx:afterSettle", function (evt) {

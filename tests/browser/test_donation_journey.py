@@ -98,6 +98,26 @@ def test_inline_checks_show_the_error_and_the_exact_fee_as_you_type(live_server,
     amount.fill("0.2")
     amount.blur()
     expect(page.locator("#other_amount-error")).to_have_text("The smallest donation is £1.00.")
+    # Marked invalid as it would be after sending the form, and unmarked once it is fixed.
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(amount).to_have_accessible_description("The smallest donation is £1.00.")
+    amount.fill("5")
+    amount.blur()
+    expect(page.locator("#other_amount-error")).to_be_empty()
+    expect(amount).not_to_have_attribute("aria-invalid", "true")
+
+
+def test_an_error_from_sending_the_form_clears_as_the_donor_fixes_it(live_server, page):
+    page.goto(live_server + "/donate")
+    page.get_by_label("Your email address").fill("not an email")
+    page.get_by_role("button", name="Continue to secure payment").click()
+    email = page.get_by_label("Your email address")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    email.fill("fiona@example.org")
+    email.blur()
+    expect(page.locator("#donor_email-error")).to_be_empty()
+    expect(email).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field-invalid", has=email)).to_have_count(0)
 
 
 def test_donating_works_without_javascript(live_server, stripe_sandbox, chromium):
