@@ -269,7 +269,8 @@ def test_the_error_summary_takes_a_keyboard_user_to_each_field(live_server, worl
     _page_editor_with_errors(tab)
     summary = tab.get_by_role("alert")
     expect(summary).to_contain_text("Give your page a title")
-    tab_to(tab, summary.get_by_role("link", name="Give your page a title"), backwards=True)
+    expect(summary).to_be_focused()  # it takes focus as it arrives
+    tab_to(tab, summary.get_by_role("link", name="Give your page a title"))
     tab.keyboard.press("Enter")
     title = tab.get_by_label("Title")
     expect(title).to_be_focused()
@@ -358,3 +359,13 @@ def test_a_form_left_open_too_long_shows_why_in_place_and_takes_focus_there(
     expect(tab.locator("#main")).to_be_focused()
     expect(tab.locator("#main")).to_have_count(1)
     assert tab.title() == "Please try that again"
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with JavaScript", "without"])
+def test_a_form_sent_back_with_mistakes_puts_focus_on_what_to_fix(live_server, browse, javascript):
+    tab = browse(java_script_enabled=javascript)
+    tab.goto(live_server + "/auth/signup")
+    tab.get_by_role("button", name="Sign up").click()
+    expect(tab.locator("#error-summary")).to_be_focused()
+    tab.keyboard.press("Tab")
+    expect(tab.get_by_role("link", name=re.compile("Enter your name"))).to_be_focused()
