@@ -26,3 +26,20 @@ def tab_to(tab, target, limit: int = 40, backwards: bool = False) -> None:
         if target.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"{limit} presses of {key} never reached {target}")
+
+
+SWAPPING = ".htmx-request, .htmx-swapping, .htmx-added, .htmx-settling"
+
+
+def settled(tab, timeout: float = 5) -> None:
+    """Wait until htmx has swapped and settled what a click asked for. htmx focuses a swapped-in
+    `autofocus` element as it settles, 20 ms after the swap; a key pressed before then would
+    have its focus taken away, which a person's never does."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    # Through evaluate, which works in a tab with JavaScript off too (where nothing swaps).
+    while tab.evaluate(f"() => document.querySelector({SWAPPING!r}) !== null"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"htmx was still swapping after {timeout} s")
+        time.sleep(0.02)

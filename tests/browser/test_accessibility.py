@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Role, User
 from tests.accounts import PASSWORD
-from tests.browser.keyboard import tab_to
+from tests.browser.keyboard import settled, tab_to
 from tests.world import ROLES, build_world
 
 pytestmark = pytest.mark.browser
@@ -269,6 +269,7 @@ def test_the_error_summary_takes_a_keyboard_user_to_each_field(live_server, worl
     _page_editor_with_errors(tab)
     summary = tab.get_by_role("alert")
     expect(summary).to_contain_text("Give your page a title")
+    settled(tab)
     expect(summary).to_be_focused()  # it takes focus as it arrives
     tab_to(tab, summary.get_by_role("link", name="Give your page a title"))
     tab.keyboard.press("Enter")
@@ -366,6 +367,8 @@ def test_a_form_sent_back_with_mistakes_puts_focus_on_what_to_fix(live_server, b
     tab = browse(java_script_enabled=javascript)
     tab.goto(live_server + "/auth/signup")
     tab.get_by_role("button", name="Sign up").click()
+    expect(tab.locator("#error-summary")).to_be_visible()
+    settled(tab)
     expect(tab.locator("#error-summary")).to_be_focused()
     tab.keyboard.press("Tab")
     expect(tab.get_by_role("link", name=re.compile("Enter your name"))).to_be_focused()
