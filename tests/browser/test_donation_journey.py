@@ -113,6 +113,7 @@ def test_an_error_from_sending_the_form_clears_as_the_donor_fixes_it(live_server
     page.get_by_role("button", name="Continue to secure payment").click()
     email = page.get_by_label("Your email address")
     expect(email).to_have_attribute("aria-invalid", "true")
+    page.wait_for_load_state()  # htmx is listening (a person takes longer than a script to type)
     email.fill("fiona@example.org")
     email.blur()
     expect(page.locator("#donor_email-error")).to_be_empty()
