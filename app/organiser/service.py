@@ -352,8 +352,3 @@ def participants(page_number: int = 1) -> tuple[list[ParticipantRow], bool]:
         )
         for user, page, raised, supporters in rows
     ], more
-
-
-def page_number(text: str | None) -> int:
-    """A 1-based page number from a query string; anything odd is page 1."""
-    return int(text) if text and text.isdigit() and 0 < len(text) < 6 and int(text) > 0 else 1

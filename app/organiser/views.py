@@ -15,7 +15,7 @@ from app.organiser.rendering import dashboard_page, donation_page
 from app.organiser.settings_views import bp as settings_bp
 from app.pages.service import require_organiser
 from app.progress import polled_response
-from app.web import cursor
+from app.web import cursor, page_number
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 for child in (money_bp, moderation_bp, exports_bp, settings_bp):
@@ -77,7 +77,7 @@ def show_donation(donation_id: int):
 @bp.get("/participants")
 def list_participants():
     """Every participant: their page, what it raised against its target, their safety."""
-    number = service.page_number(request.args.get("page"))
+    number = page_number(request.args.get("page"))
     rows, more = service.participants(number)
     return render_template("organiser/participants.html", rows=rows, page_number=number, more=more)
 

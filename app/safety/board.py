@@ -8,6 +8,7 @@ from app.auth.roles import roles_required
 from app.models import Role
 from app.safety import bp, forms, roster, service
 from app.safety.status import participants, status_of, statuses
+from app.web import page_number
 
 STAFF = (Role.ORGANISER, Role.INSTRUCTOR)
 FILTERS = {
@@ -39,7 +40,7 @@ def _board_context(view: dict) -> dict:
         if FILTERS[show][1](s) and (not name or name.casefold() in s.user.name.casefold())
     ]
     pages = max(1, -(-len(matching) // PER_PAGE))
-    page = min(_page_number(view.get("page")), pages)
+    page = min(page_number(view.get("page")), pages)
     return {
         "people": matching[(page - 1) * PER_PAGE : page * PER_PAGE],
         "matching": len(matching),
@@ -53,10 +54,6 @@ def _board_context(view: dict) -> dict:
         "columns": _columns(everyone),
         "to_remind": 0 if _is_instructor() else len(service.to_remind(everyone)),
     }
-
-
-def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
 
 
 def _view(values) -> dict:
