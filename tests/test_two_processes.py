@@ -152,11 +152,11 @@ def _deliver(url: str, body: bytes) -> requests.Response:
 def _events(donations) -> list[bytes]:
     events = []
     for n, (donation_id, amount, _page) in enumerate(donations):
-        session = se.checkout_session(donation_id)
+        session = se.checkout_session(donation_id, amount)
         events.append(se.event("checkout.session.completed", session))
         if n % REFUND_EVERY == 0:
-            charge = se.charge(donation_id, amount_refunded=REFUND_PENCE, amount=amount)
-            events.append(se.event("charge.refunded", charge))
+            refund = se.refund(donation_id, REFUND_PENCE)
+            events.append(se.event("refund.created", refund))
     return events
 
 

@@ -20,7 +20,8 @@ from app.models import (
     utcnow,
 )
 from app.money import format_pence
-from app.payments.fulfil import lock_donation, record_refund
+from app.payments.fulfil import lock_donation
+from app.payments.reversals import record_cash_refund
 
 # Gift Aid from a paper sponsorship form: the form's own wording, not our web version.
 PAPER_DECLARATION = "paper"
@@ -192,7 +193,9 @@ def reject_cash(donation_id: int, organiser: User, reason: str) -> tuple[Donatio
 def refund_offline(donation: Donation, organiser: User, amount_pence: int, reason: str) -> None:
     """Record cash or a cheque given back: it comes off the totals at once (the caller holds
     the donation's lock and has checked the amount)."""
-    record_refund(donation, donation.refunded_pence + amount_pence, actor=organiser, reason=reason)
+    record_cash_refund(
+        donation, donation.refunded_pence + amount_pence, actor=organiser, reason=reason
+    )
     db.session.commit()
 
 

@@ -2,10 +2,12 @@
 
 import contextlib
 import secrets
+import time
+from datetime import timedelta
 
 from flask import abort, current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import payments
@@ -17,11 +19,23 @@ from app.extensions import db
 from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, utcnow
 from app.money import fee_to_cover
 from app.pages.service import moved_to, renamed_page
-from app.payments.fulfil import fulfil_checkout
+from app.payments import facts
+from app.payments.fulfil import apply_session, remember_session
 
 
 class CheckoutExpired(Exception):
     """The form was sent again after its payment page had timed out: start afresh."""
+
+
+class CheckoutInProgress(Exception):
+    """The same form is being sent to Stripe by another request right now."""
+
+
+# A request that claimed a donation's checkout and then died (a crashed worker) holds the
+# claim no longer than this; the retry then sends the very same request to Stripe.
+CLAIM_LIFETIME = timedelta(minutes=2)
+# How long a second submit of the same form waits for the first to get its session.
+CLAIM_WAIT_SECONDS = 8.0
 
 
 def public_page_or_404(slug: str | None) -> SponsorPage | None:
@@ -66,12 +80,18 @@ def fee_for(event: Event, amount_pence: int | None) -> int | None:
 
 
 def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -> Donation:
-    """Save the donation as pending (not counted), once per filled-in form."""
+    """Save the donation as pending (not counted), once per filled-in form. Its amount and
+    page are fixed from the first save: the same form sent again with a different amount is a
+    new donation (with a fresh attempt key), so no payment page ever changes its price."""
     # This request has been reading since it began; on SQLite a read that turns into a write
     # fails at once ("database is locked") if a webhook wrote meanwhile, so write afresh.
     begin_write()
     donation = _by_attempt(form.attempt_key.data)
-    if donation is not None and (donation.stripe_session_id or donation.sponsor_page != page):
+    if donation is not None and not _same_gift(donation, form, page, event):
+        form.attempt_key.data = new_attempt_key()
+        donation = None
+    if donation is not None and (donation.stripe_session_id or donation.checkout_claimed_at):
+        db.session.commit()
         return donation  # already on its way to Stripe: a retry must not change it
     if donation is None:
         donation = Donation(source=DonationSource.ONLINE, attempt_key=form.attempt_key.data[:64])
@@ -82,8 +102,17 @@ def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -
     except IntegrityError:
         # The same form submitted twice at once: the other request saved it first.
         db.session.rollback()
-        return _by_attempt(form.attempt_key.data)
+        return record_pending(form, page, event)
     return donation
+
+
+def _same_gift(donation: Donation, form: DonationForm, page, event: Event) -> bool:
+    fee = fee_for(event, form.amount_pence) if form.cover_fee.data else 0
+    return (
+        donation.amount_pence == form.amount_pence
+        and donation.fee_cover_pence == fee
+        and donation.sponsor_page_id == (page.id if page else None)
+    )
 
 
 def _fill(donation: Donation, form: DonationForm, page: SponsorPage | None, event: Event) -> None:
@@ -114,15 +143,15 @@ def _by_attempt(attempt_key: str | None) -> Donation | None:
 
 
 def checkout_url(donation: Donation) -> str:
-    """Create (or, on a retry, get back) the donation's Checkout Session; return its URL."""
+    """Create (or, on a retry, get back) the donation's Checkout Session; return its URL.
+
+    Concurrent submits of one form are serialised by a claim on the donation: one request
+    asks Stripe, the others wait for its session (or are told the form is on its way)."""
+    if not donation.stripe_session_id and not _claim_checkout(donation):
+        donation = _wait_for_session(donation.id)
     if donation.stripe_session_id:
         # Submitted again (a double click, the back button): the donor's session may be open.
-        session = payments.retrieve_checkout_session(donation.stripe_session_id)
-        if session.status == "open":
-            return session.url
-        if session.status == "complete":
-            return url_for("donations.thank_donor", session_id=session.id)
-        raise CheckoutExpired
+        return _existing_session_url(donation.stripe_session_id)
     event = get_event()
     site = current_app.config["SITE_URL"]
     params = payments.checkout_params(
@@ -131,11 +160,75 @@ def checkout_url(donation: Donation) -> str:
         success_url=site + url_for("donations.thank_donor") + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=site + url_for("donations.resume_donation", token=resume_token(donation)),
     )
-    session = payments.create_checkout_session(donation, params)
+    try:
+        session = payments.create_checkout_session(donation, params)
+        found = facts.session(session)
+    except (payments.PaymentsUnavailable, facts.Malformed):
+        _release_claim(donation.id)
+        raise payments.PaymentsUnavailable("no usable Checkout Session") from None
     begin_write()  # others wrote during the call to Stripe: see record_pending
-    donation.stripe_session_id = session.id
+    donation = db.session.get(Donation, donation.id, populate_existing=True)
+    donation.stripe_session_id = found.id
+    remember_session(donation, found)
     db.session.commit()
     return session.url
+
+
+def _existing_session_url(session_id: str) -> str:
+    session = payments.retrieve_checkout_session(session_id)
+    if session is not None and session.status == "open":
+        return session.url
+    if session is not None and session.status == "complete":
+        return url_for("donations.thank_donor", session_id=session.id)
+    raise CheckoutExpired
+
+
+def _claim_checkout(donation: Donation) -> bool:
+    """Take the right to ask Stripe for this donation's session; False if another request
+    holds it. One UPDATE, so two requests can never both win."""
+    now = utcnow()
+    begin_write()
+    claimed = db.session.execute(
+        update(Donation)
+        .where(
+            Donation.id == donation.id,
+            Donation.stripe_session_id.is_(None),
+            or_(
+                Donation.checkout_claimed_at.is_(None),
+                Donation.checkout_claimed_at < now - CLAIM_LIFETIME,
+            ),
+        )
+        .values(checkout_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _release_claim(donation_id: int) -> None:
+    begin_write()
+    db.session.execute(
+        update(Donation)
+        .where(Donation.id == donation_id)
+        .values(checkout_claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _wait_for_session(donation_id: int) -> Donation:
+    """Wait for the request that holds the claim to record its session."""
+    deadline = time.monotonic() + CLAIM_WAIT_SECONDS
+    while True:
+        donation = db.session.get(Donation, donation_id, populate_existing=True)
+        db.session.commit()
+        if donation.stripe_session_id:
+            return donation
+        if donation.checkout_claimed_at is None and _claim_checkout(donation):
+            return donation  # the other request gave up (Stripe was unreachable): go ahead
+        if time.monotonic() > deadline:
+            raise CheckoutInProgress
+        time.sleep(0.1)
 
 
 def resume_token(donation: Donation) -> str:
@@ -184,12 +277,17 @@ def event_or_404() -> Event:
 
 
 def confirm_with_stripe(session_id: str) -> Donation | None:
-    """Retrieve a Checkout Session from Stripe and apply it to its donation (the success page)."""
+    """Retrieve a Checkout Session from Stripe and apply it to its donation (the success page).
+    The time it was paid is the charge's, from Stripe."""
     session = payments.retrieve_checkout_session(session_id)
     if session is None:
         return None
+    try:
+        found = facts.session(session)
+    except facts.Malformed:
+        return None
     begin_write()
-    donation = fulfil_checkout(session)
+    donation = apply_session(found, found.charged_at or utcnow())
     db.session.commit()
     return donation
 

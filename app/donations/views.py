@@ -35,6 +35,8 @@ def donate(slug: str | None = None):
     except service.CheckoutExpired:
         form.attempt_key.data = service.new_attempt_key()
         return _form_page(form, event, page, timed_out=True), 409
+    except service.CheckoutInProgress:
+        return _form_page(form, event, page, in_progress=True), 409
     if request.htmx:
         return htmx_response("", redirect=url)
     return redirect(url, code=303)

@@ -9,7 +9,6 @@ from app.extensions import db
 from app.models import (
     EVENT_ID,
     EVENT_SCOPE,
-    DisputeStatus,
     Donation,
     DonationStatus,
     Event,
@@ -220,6 +219,6 @@ def counted_clause():
     """SQL condition for donations that count in the totals (mirrors `Donation.contribution`)."""
     return (
         (Donation.status == DonationStatus.PAID)
-        & (Donation.refunded_pence < Donation.amount_pence)
-        & Donation.dispute_status.not_in([DisputeStatus.OPEN, DisputeStatus.LOST])
+        & (Donation.review_reason == "")
+        & (Donation.refunded_pence + Donation.disputed_pence < Donation.amount_pence)
     )

@@ -25,6 +25,13 @@ from app.models.safety import (
 )
 from app.models.sponsor_pages import PageStatus, PreviousSlug, SponsorPage, SponsorUpdate
 from app.models.stripe_events import StripeEvent
+from app.models.stripe_records import (
+    CheckoutSession,
+    Dispute,
+    ReconcileRun,
+    Refund,
+    RefundStatus,
+)
 from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
@@ -57,6 +64,11 @@ __all__ = [
     "SponsorPage",
     "SponsorUpdate",
     "StripeEvent",
+    "CheckoutSession",
+    "Dispute",
+    "ReconcileRun",
+    "Refund",
+    "RefundStatus",
     "Totals",
     "User",
     "utcnow",

@@ -43,7 +43,8 @@ class DonationSource(enum.StrEnum):
 
 
 class DisputeStatus(enum.StrEnum):
-    """A card dispute (chargeback): money is held while open and gone if lost."""
+    """A summary of the donation's card disputes (each is a `Dispute` record): money moves
+    only when Stripe withdraws or reinstates it, not when a dispute or inquiry opens."""
 
     NONE = "none"
     OPEN = "open"
@@ -62,6 +63,7 @@ class Contribution:
     fees_covered_pence: int = 0
     refunded_pence: int = 0
     disputed_pence: int = 0
+    held_pence: int = 0
     supporters: int = 0
 
     def __sub__(self, other: "Contribution") -> "Contribution":
@@ -93,7 +95,15 @@ class Donation(db.Model):
     )
     amount_pence: Mapped[int]
     fee_cover_pence: Mapped[int] = mapped_column(default=0)
+    # Succeeded refunds only (for cash, what an organiser recorded); pending ones are not money.
     refunded_pence: Mapped[int] = mapped_column(default=0)
+    # What Stripe withdrew for disputes and has not reinstated.
+    disputed_pence: Mapped[int] = mapped_column(default=0)
+    # What Stripe took on every paid Checkout Session of this donation (`amount_total`).
+    taken_pence: Mapped[int] = mapped_column(default=0)
+    # Non-empty: what Stripe took disagrees with the form (or was taken twice), so the
+    # donation counts nothing until an organiser decides. Says why, for the organiser.
+    review_reason: Mapped[str] = mapped_column(String(300), default="")
     dispute_status: Mapped[DisputeStatus] = mapped_column(
         _enum(DisputeStatus), default=DisputeStatus.NONE
     )
@@ -122,7 +132,10 @@ class Donation(db.Model):
 
     # One key per filled-in form, so a retried or double-clicked submit never makes two donations.
     attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # The latest Checkout Session made for this donation (every one is in checkout_sessions).
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    # Set while one request asks Stripe for the session, so a second submit waits for it.
+    checkout_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     # Offline money: who recorded it and which organiser confirmed it.
@@ -130,14 +143,29 @@ class Donation(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When Stripe took the money (the charge's or its event's time), never when we heard.
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set when the receipt went to the outbox, so a donation is never thanked twice.
+    receipt_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     sponsor_page: Mapped["SponsorPage | None"] = relationship()  # noqa: F821
 
     @property
     def net_pence(self) -> int:
-        """The gift still held after refunds (a refund comes off the gift before the fee cover)."""
-        return max(0, self.amount_pence - self.refunded_pence)
+        """The gift still held after refunds and disputes (they come off the gift before the
+        fee cover)."""
+        return max(0, self.amount_pence - self.refunded_pence - self.disputed_pence)
+
+    @property
+    def kept_pence(self) -> int:
+        """Everything the charity still has of this donation: gift and fee cover."""
+        lost = self.refunded_pence + self.disputed_pence
+        return max(0, self.amount_pence + self.fee_cover_pence - lost)
+
+    @property
+    def held_for_review(self) -> bool:
+        """True while an organiser must decide what this donation counts."""
+        return bool(self.review_reason)
 
     @property
     def public_name(self) -> str:
@@ -148,21 +176,22 @@ class Donation(db.Model):
         """What this donation adds to the totals in its present state."""
         if self.status != DonationStatus.PAID:
             return Contribution()
-        refunded = Contribution(refunded_pence=self.refunded_pence)
-        if self.dispute_status in (DisputeStatus.OPEN, DisputeStatus.LOST):
-            held = self.net_pence if self.dispute_status == DisputeStatus.OPEN else 0
-            return Contribution(refunded_pence=self.refunded_pence, disputed_pence=held)
+        if self.held_for_review:
+            lost = self.refunded_pence + self.disputed_pence
+            return Contribution(held_pence=max(0, self.taken_pence - lost))
+        gone = Contribution(refunded_pence=self.refunded_pence, disputed_pence=self.disputed_pence)
         net = self.net_pence
         if net == 0:
-            return refunded
+            return gone
         online = self.source == DonationSource.ONLINE
         return Contribution(
             raised_pence=net,
             online_pence=net if online else 0,
             offline_pence=0 if online else net,
             gift_aid_eligible_pence=net if self.gift_aid else 0,
-            fees_covered_pence=self.fee_cover_pence,
+            fees_covered_pence=self.kept_pence - net,
             refunded_pence=self.refunded_pence,
+            disputed_pence=self.disputed_pence,
             supporters=1,
         )
 

@@ -21,6 +21,8 @@ class Totals(db.Model):
     fees_covered_pence: Mapped[int] = mapped_column(default=0)
     refunded_pence: Mapped[int] = mapped_column(default=0)
     disputed_pence: Mapped[int] = mapped_column(default=0)
+    # Money Stripe took for donations held for an organiser's review: not in raised_pence.
+    held_pence: Mapped[int] = mapped_column(default=0)
     supporters: Mapped[int] = mapped_column(default=0)
     version: Mapped[int] = mapped_column(default=1)
 

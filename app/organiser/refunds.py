@@ -7,9 +7,21 @@ from app import audit, payments
 from app.database import begin_write
 from app.donations.offline import refund_offline
 from app.extensions import db
-from app.models import AuditEntry, DisputeStatus, Donation, DonationSource, DonationStatus, User
+from app.models import (
+    AuditEntry,
+    CheckoutSession,
+    DisputeStatus,
+    Donation,
+    DonationSource,
+    DonationStatus,
+    Refund,
+    RefundStatus,
+    User,
+)
 from app.money import format_pence
+from app.payments import facts
 from app.payments.fulfil import lock_donation
+from app.payments.reversals import apply_refund
 
 
 class RefundNotPossible(Exception):
@@ -17,7 +29,7 @@ class RefundNotPossible(Exception):
 
 
 def refundable_pence(donation: Donation) -> int:
-    """The most that can still be refunded: what the donor paid (with any fee they covered)
+    """The most that can still be refunded: what Stripe took (with any fee the donor covered)
     for a card donation, the gift for cash; nothing unless it is paid and not disputed."""
     if donation.status != DonationStatus.PAID:
         return 0
@@ -26,9 +38,31 @@ def refundable_pence(donation: Donation) -> int:
     if donation.source == DonationSource.ONLINE:
         if not donation.stripe_payment_intent_id:
             return 0
-        paid = donation.amount_pence + donation.fee_cover_pence
-        return max(0, paid - donation.refunded_pence)
+        taken = donation.taken_pence or donation.amount_pence + donation.fee_cover_pence
+        return max(0, taken - _asked_pence(donation))
     return donation.net_pence
+
+
+def _asked_pence(donation: Donation) -> int:
+    """Refunds already asked of Stripe and not failed: pending ones will still take money."""
+    return sum(
+        db.session.scalars(
+            select(Refund.amount_pence).where(
+                Refund.donation_id == donation.id,
+                Refund.status.not_in([RefundStatus.FAILED, RefundStatus.CANCELED]),
+            )
+        )
+    )
+
+
+def _payment_to_refund(donation: Donation) -> str:
+    """Which payment to refund: the latest one, so a donation paid twice refunds the second."""
+    latest = db.session.scalar(
+        select(CheckoutSession.payment_intent_id)
+        .where(CheckoutSession.donation_id == donation.id, CheckoutSession.paid_at.is_not(None))
+        .order_by(CheckoutSession.paid_at.desc())
+    )
+    return latest or donation.stripe_payment_intent_id
 
 
 def refund(donation_id: int, organiser: User, amount_pence: int, key: str, reason: str) -> str:
@@ -59,33 +93,46 @@ def _refund_card(donation_id: int, organiser: User, amount_pence: int, key: str,
     # No lock held while Stripe is asked: the idempotency key, not a lock, makes a double-click
     # one refund, and Stripe refuses more than is left.
     donation = db.session.get(Donation, donation_id)
-    if amount_pence > refundable_pence(donation):
+    already = db.session.scalar(
+        select(Refund).where(Refund.donation_id == donation_id, Refund.request_key == key[:100])
+    )
+    if already is None and amount_pence > refundable_pence(donation):
         raise RefundNotPossible(
             f"Only {format_pence(refundable_pence(donation))} can still be refunded"
         )
     try:
-        stripe_refund = payments.create_refund(donation, amount_pence, key, reason)
+        stripe_refund = payments.create_refund(
+            donation, _payment_to_refund(donation), amount_pence, key, reason
+        )
+        found = facts.refund(stripe_refund)
     except payments.RefundRefused as exc:
         raise RefundNotPossible(str(exc)) from exc
-    except payments.PaymentsUnavailable as exc:
+    except (payments.PaymentsUnavailable, facts.Malformed) as exc:
         raise RefundNotPossible(
-            "We couldn't reach Stripe, so nothing was refunded. Try again in a minute."
+            "We couldn't reach Stripe, so we don't know yet whether it refunded. Send the same "
+            "form again in a minute: it never refunds twice."
         ) from exc
-    _note_request(donation, organiser, amount_pence, stripe_refund.id, reason)
+    _note_request(donation, organiser, amount_pence, found, reason)
+    if found.status == RefundStatus.SUCCEEDED:
+        return (
+            f"Refunded {format_pence(amount_pence)}. "
+            "The totals are updated and the donor is emailed."
+        )
     return (
-        f"Stripe is refunding {format_pence(amount_pence)}. "
-        "The totals change, and the donor is emailed, as soon as Stripe confirms it."
+        f"Stripe is refunding {format_pence(amount_pence)} (status: {found.status}). "
+        "The totals change, and the donor is emailed, once Stripe says it succeeded."
     )
 
 
-def _note_request(donation: Donation, organiser: User, amount_pence: int, refund_id, reason):
-    """One history entry per Stripe refund, however often the same form is sent."""
+def _note_request(donation: Donation, organiser: User, amount_pence: int, found, reason):
+    """Record the refund as Stripe has it, and one history entry per Stripe refund, however
+    often the same form is sent."""
     begin_write()
     seen = db.session.scalar(
         select(AuditEntry.id).where(
             AuditEntry.donation_id == donation.id,
             AuditEntry.action == "refund.requested",
-            AuditEntry.detail == refund_id,
+            AuditEntry.detail == found.id,
         )
     )
     if seen is None:
@@ -96,6 +143,7 @@ def _note_request(donation: Donation, organiser: User, amount_pence: int, refund
             before_pence=donation.refunded_pence,
             after_pence=donation.refunded_pence + amount_pence,
             reason=reason,
-            detail=refund_id,
+            detail=found.id,
         )
+    apply_refund(found, requested_by=organiser)
     db.session.commit()

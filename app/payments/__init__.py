@@ -13,7 +13,14 @@ from app.models import Donation, Event, utcnow
 
 API_VERSION = "2026-10-28.endive"  # pinned: the version stripe 16.1.0 was built for
 SANDBOX_KEY = "sk_test_plunge_sandbox"
-CHECKOUT_LIFETIME = timedelta(minutes=31)  # Stripe's minimum is 30; leave a minute for the trip
+# Stripe refuses an expiry under 30 minutes by *its* clock. An hour leaves a server clock that
+# is many minutes slow (and a slow trip) well inside that; a retry later than 35 minutes after
+# the donation gets a fresh expiry, so it is never near the limit.
+CHECKOUT_LIFETIME = timedelta(hours=1)
+FRESH_EXPIRY_BELOW = timedelta(minutes=35)
+# Cards only: Apple Pay and Google Pay come with cards on Stripe-hosted Checkout. Methods that
+# settle days later (bank debits) are left off on purpose; see README, "Payment methods".
+PAYMENT_METHOD_TYPES = ["card"]
 
 
 class PaymentsUnavailable(Exception):
@@ -60,6 +67,7 @@ def checkout_params(donation: Donation, event: Event, success_url: str, cancel_u
     return {
         "mode": "payment",
         "submit_type": "donate",
+        "payment_method_types": PAYMENT_METHOD_TYPES,
         "line_items": line_items,
         "client_reference_id": str(donation.id),
         "customer_email": donation.donor_email,
@@ -76,7 +84,7 @@ def checkout_expiry(donation: Donation) -> int:
     retry sends the very same request (and gets the same session back under its idempotency
     key); a retry so late that this is too soon for Stripe gets a fresh expiry."""
     expiry = (donation.created_at or utcnow()) + CHECKOUT_LIFETIME
-    if expiry < utcnow() + timedelta(minutes=30, seconds=10):  # Stripe's minimum, and a margin
+    if expiry < utcnow() + FRESH_EXPIRY_BELOW:
         expiry = utcnow() + CHECKOUT_LIFETIME
     return int(expiry.timestamp())
 
@@ -103,14 +111,42 @@ def create_checkout_session(donation: Donation, params: dict):
 
 
 def retrieve_checkout_session(session_id: str):
-    """Ask Stripe (never the browser) what happened to a Checkout Session; None if Stripe
-    has no such session (a mistyped or made-up link), so the page can say 'not found'."""
+    """Ask Stripe (never the browser) what happened to a Checkout Session, with its charge (for
+    when it was paid); None if Stripe has no such session (a mistyped or made-up link)."""
     try:
-        return client().v1.checkout.sessions.retrieve(session_id)
+        return client().v1.checkout.sessions.retrieve(
+            session_id, params={"expand": ["payment_intent.latest_charge"]}
+        )
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing":
             return None
         raise PaymentsUnavailable(str(exc)) from exc
+    except stripe.StripeError as exc:
+        raise PaymentsUnavailable(str(exc)) from exc
+
+
+def list_checkout_sessions(created_since: int):
+    """Every Checkout Session created since a Unix time, newest first, with their charges."""
+    return _listing(
+        client().v1.checkout.sessions.list,
+        {"created": {"gte": created_since}, "expand": ["data.payment_intent.latest_charge"]},
+    )
+
+
+def list_refunds(*, payment_intent: str | None = None, charge: str | None = None):
+    """Every refund of a payment, as Stripe has them now."""
+    params = {"payment_intent": payment_intent} if payment_intent else {"charge": charge}
+    return _listing(client().v1.refunds.list, params)
+
+
+def list_disputes(payment_intent: str):
+    """Every dispute of a payment, as Stripe has them now."""
+    return _listing(client().v1.disputes.list, {"payment_intent": payment_intent})
+
+
+def _listing(method, params: dict) -> list:
+    try:
+        return list(method(params={**params, "limit": 100}).auto_paging_iter())
     except stripe.StripeError as exc:
         raise PaymentsUnavailable(str(exc)) from exc
 
@@ -125,19 +161,22 @@ def expire_checkout_session(session_id: str) -> None:
         raise PaymentsUnavailable(str(exc)) from exc
 
 
-def create_refund(donation: Donation, amount_pence: int, key: str, reason: str = ""):
-    """Ask Stripe to refund part or all of a donation's payment. The same `key` (one per refund
-    form) makes a double-click or a resend one refund; the total moves when the webhook lands."""
-    metadata = {"donation_id": str(donation.id)}
+def create_refund(donation: Donation, payment_intent: str, amount_pence: int, key: str, reason=""):
+    """Ask Stripe to refund part or all of one payment of a donation. The same `key` (one per
+    refund form) is one refund however often it is sent: Stripe's idempotency key covers a
+    resend within 24 hours, and the key in the refund's metadata, looked for first, covers a
+    resend after Stripe has forgotten it."""
+    from app.payments import facts
+
+    for existing in list_refunds(payment_intent=payment_intent):
+        if facts.refund(existing).request_key == key[:100]:
+            return existing
+    metadata = {"donation_id": str(donation.id), "plunge_refund_key": key[:100]}
     if reason:
         metadata["reason"] = reason[:500]
     try:
         return client().v1.refunds.create(
-            params={
-                "payment_intent": donation.stripe_payment_intent_id,
-                "amount": amount_pence,
-                "metadata": metadata,
-            },
+            params={"payment_intent": payment_intent, "amount": amount_pence, "metadata": metadata},
             options={"idempotency_key": f"plunge-refund-{donation.id}-{key}"},
         )
     except stripe.IdempotencyError as exc:

@@ -1,25 +1,24 @@
 """Moving donations forward from what Stripe says. Every function here is idempotent.
 
-Only a verified webhook or a server-side retrieve may call these; never the browser's word."""
+Only a verified webhook or a server-side retrieve may call these; never the browser's word.
+The money counted for a donation is what Stripe took (`amount_total` of each paid Checkout
+Session); when that disagrees with the form, or Stripe took it twice, the donation is held for
+an organiser and counts nothing until they decide."""
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 
 from app import audit, mail, totals
-from app.database import begin_write
 from app.extensions import db
-from app.models import DisputeStatus, Donation, DonationStatus, utcnow
+from app.models import CheckoutSession, Donation, DonationSource, DonationStatus, utcnow
 from app.money import format_pence
+from app.payments.facts import SessionFacts
 
 log = logging.getLogger(__name__)
 
-_DISPUTE_RANK = {
-    DisputeStatus.NONE: 0,
-    DisputeStatus.OPEN: 1,
-    DisputeStatus.WON: 2,
-    DisputeStatus.LOST: 2,
-}
+_SESSION_RANK = {"open": 0, "complete": 1, "expired": 1}
 
 
 def lock_donation(donation_id) -> Donation | None:
@@ -33,129 +32,150 @@ def lock_donation(donation_id) -> Donation | None:
     return db.session.scalar(select(Donation).where(Donation.id == donation_id).with_for_update())
 
 
-def donation_id_of(stripe_object) -> str | None:
-    """Our donation id from a Checkout Session, PaymentIntent or Charge's metadata."""
-    metadata = getattr(stripe_object, "metadata", None)
-    metadata = metadata.to_dict() if hasattr(metadata, "to_dict") else dict(metadata or {})
-    return metadata.get("donation_id") or getattr(stripe_object, "client_reference_id", None)
+def remember_session(donation: Donation, facts: SessionFacts) -> CheckoutSession:
+    """Keep a Checkout Session made for this donation (the caller commits)."""
+    record = db.session.get(CheckoutSession, facts.id)
+    if record is None:
+        record = CheckoutSession(
+            id=facts.id,
+            donation_id=donation.id,
+            amount_total_pence=facts.amount_total,
+            status=facts.status,
+            payment_status=facts.payment_status,
+            payment_intent_id=facts.payment_intent_id,
+            created_at=facts.created,
+        )
+        db.session.add(record)
+        db.session.flush()
+    elif _SESSION_RANK[facts.status] > _SESSION_RANK.get(record.status, 0):
+        record.status = facts.status
+    if facts.status == "complete" and record.payment_status != "failed":
+        record.payment_status = facts.payment_status
+    record.payment_intent_id = record.payment_intent_id or facts.payment_intent_id
+    return record
 
 
-def fulfil_checkout(session) -> Donation | None:
-    """Apply a Checkout Session's state to its donation: paid, processing, or expired.
+def apply_session(facts: SessionFacts, occurred_at: datetime, *, failed=False) -> Donation | None:
+    """Apply a Checkout Session's state to its donation: paid, processing, failed or expired.
 
-    The caller has begun a write transaction and commits afterwards."""
-    donation = lock_donation(donation_id_of(session))
-    if donation is None:
+    `occurred_at` is Stripe's time for it (the event's `created`); a charge time that Stripe
+    expanded on the session wins. The caller has begun a write transaction and commits."""
+    donation = lock_donation(facts.donation_id)
+    if donation is None or donation.source != DonationSource.ONLINE:
         return None
-    if session.status == "complete" and session.payment_status in ("paid", "no_payment_required"):
-        advance(donation, DonationStatus.PAID, session)
-    elif session.status == "complete":
-        advance(donation, DonationStatus.PROCESSING, session)
-    elif session.status == "expired":
-        advance(donation, DonationStatus.EXPIRED, session)
+    record = remember_session(donation, facts)
+    if record.donation_id != donation.id:
+        log.warning(
+            "session %s belongs to donation %s, not %s", facts.id, record.donation_id, donation.id
+        )
+        return None
+    if facts.paid:
+        _count_payment(donation, record, facts.charged_at or occurred_at)
+    elif failed:
+        record.payment_status = "failed"
+        if _waiting(donation) and not _other_hope(donation, record):
+            _move(donation, DonationStatus.FAILED)
+    elif facts.processing:
+        if donation.status == DonationStatus.PENDING:
+            _move(donation, DonationStatus.PROCESSING)
+    elif facts.status == "expired" and _waiting(donation) and not _other_hope(donation, record):
+        _move(donation, DonationStatus.EXPIRED)
     return donation
 
 
-def advance(donation: Donation, status: DonationStatus, session=None) -> bool:
-    """Move a donation to a later status (never back); the totals and emails follow."""
-    if not donation.can_move_to(status):
-        return False
-    with totals.tracking(donation):
-        donation.status = status
-        if session is not None:
-            donation.stripe_session_id = donation.stripe_session_id or session.id
-            intent = getattr(session, "payment_intent", None)
-            if isinstance(intent, str):
-                donation.stripe_payment_intent_id = intent
-        if status == DonationStatus.PAID:
-            donation.paid_at = utcnow()
-    if status == DonationStatus.PAID:
-        _queue_thanks(donation)
-    return True
+def _waiting(donation: Donation) -> bool:
+    return donation.status in (DonationStatus.PENDING, DonationStatus.PROCESSING)
 
 
-def record_refund(donation: Donation, refunded_pence: int, actor=None, reason: str = "") -> bool:
-    """Record the cumulative refunded amount (Stripe's, or an organiser's for cash); a late,
-    smaller figure changes nothing. The donor is told by email once the money has moved."""
-    if refunded_pence <= donation.refunded_pence:
-        return False
-    before = donation.refunded_pence
+def _other_hope(donation: Donation, record: CheckoutSession) -> bool:
+    """Another of the donation's sessions may still be paid: an old session's expiry must not
+    close a donation whose newer session is open or settling."""
+    return (
+        db.session.scalar(
+            select(CheckoutSession.id).where(
+                CheckoutSession.donation_id == donation.id,
+                CheckoutSession.id != record.id,
+                CheckoutSession.status.in_(["open", "complete"]),
+                CheckoutSession.payment_status != "failed",
+            )
+        )
+        is not None
+    )
+
+
+def _move(donation: Donation, status: DonationStatus) -> None:
+    if donation.can_move_to(status):
+        with totals.tracking(donation):
+            donation.status = status
+
+
+def _count_payment(donation: Donation, record: CheckoutSession, paid_at: datetime) -> None:
+    """Count the money Stripe took on one session, once, whatever state the donation is in:
+    a payment is never lost, even on a donation an older session's expiry had closed."""
+    if record.paid_at is not None:
+        return
+    first = donation.taken_pence == 0
+    expected = donation.amount_pence + donation.fee_cover_pence
     with totals.tracking(donation):
-        donation.refunded_pence = refunded_pence
+        record.paid_at = paid_at
+        donation.taken_pence += record.amount_total_pence
+        donation.status = DonationStatus.PAID
+        if first:
+            donation.paid_at = paid_at
+            donation.stripe_payment_intent_id = record.payment_intent_id
+            if record.amount_total_pence != expected:
+                donation.review_reason = (
+                    f"Stripe took {format_pence(record.amount_total_pence)}, but the form "
+                    f"said {format_pence(expected)}."
+                )
+        else:
+            donation.review_reason = (
+                f"Paid twice: Stripe took {format_pence(record.amount_total_pence)} more on a "
+                f"second payment page ({record.id}). Refund one, or count both."
+            )
+    if donation.held_for_review:
+        audit.record(
+            "donation.held",
+            donation=donation,
+            after_pence=donation.taken_pence,
+            reason=donation.review_reason,
+            detail=record.id,
+        )
+        log.warning("donation %s held for review: %s", donation.id, donation.review_reason)
+    elif first:
+        queue_thanks(donation)
+
+
+def count_as_taken(donation: Donation, organiser, note: str) -> None:
+    """An organiser's decision on a held donation: count what Stripe took. The gift becomes
+    what was taken less any fee cover, so the totals equal Stripe's figure from now on."""
+    before = donation.contribution().raised_pence
+    with totals.tracking(donation):
+        fee = min(donation.fee_cover_pence, donation.taken_pence)
+        donation.fee_cover_pence = fee
+        donation.amount_pence = max(1, donation.taken_pence - fee)
+        reason, donation.review_reason = donation.review_reason, ""
     audit.record(
-        "refund.recorded",
-        actor=actor,
+        "donation.review_decided",
+        actor=organiser,
         donation=donation,
         before_pence=before,
-        after_pence=refunded_pence,
-        reason=reason,
+        after_pence=donation.contribution().raised_pence,
+        reason=note,
+        detail=reason,
     )
-    _queue_refund_notice(donation, refunded_pence - before)
-    return True
+    if donation.receipt_queued_at is None:
+        queue_thanks(donation)
 
 
-def record_dispute(donation: Donation, dispute_status: DisputeStatus) -> bool:
-    """Open or close a dispute; a late 'created' after 'closed' does not reopen it."""
-    if _DISPUTE_RANK[dispute_status] <= _DISPUTE_RANK[donation.dispute_status]:
-        return False
-    held_before = donation.contribution().disputed_pence
-    with totals.tracking(donation):
-        donation.dispute_status = dispute_status
-    audit.record(
-        f"dispute.{dispute_status.value}",
-        donation=donation,
-        before_pence=held_before,
-        after_pence=donation.contribution().disputed_pence,
-    )
-    return True
-
-
-def reconcile(retrieve) -> dict[str, int]:
-    """Ask Stripe about every donation still waiting for a webhook, and fix each one."""
-    waiting = db.session.scalars(
-        select(Donation.id).where(
-            Donation.status.in_([DonationStatus.PENDING, DonationStatus.PROCESSING]),
-            Donation.stripe_session_id.is_not(None),
-        )
-    ).all()
-    outcome = {"checked": 0, "paid": 0, "expired": 0, "unchanged": 0}
-    for donation_id in waiting:
-        session_id = db.session.get(Donation, donation_id).stripe_session_id
-        db.session.commit()
-        session = retrieve(session_id)
-        begin_write()
-        donation = fulfil_checkout(session)
-        status = donation.status if donation is not None else None
-        db.session.commit()
-        outcome["checked"] += 1
-        key = {DonationStatus.PAID: "paid", DonationStatus.EXPIRED: "expired"}.get(status)
-        outcome[key or "unchanged"] += 1
-    return outcome
-
-
-def _queue_refund_notice(donation: Donation, refunded_now: int) -> None:
-    from app.events.service import get_event
-
-    if not donation.donor_email:
-        return
-    event = get_event()
-    mail.queue(
-        donation.donor_email,
-        f"Your refund from {event.charity_name}",
-        "refund",
-        donation=donation,
-        event=event,
-        refunded=format_pence(refunded_now),
-        refunded_in_all=format_pence(donation.refunded_pence),
-        kept=format_pence(donation.net_pence),
-        amount=format_pence(donation.amount_pence),
-    )
-
-
-def _queue_thanks(donation: Donation) -> None:
+def queue_thanks(donation: Donation) -> None:
+    """The donor's receipt and the participant's notice, once per donation."""
     from app.donations.gift_aid import declaration_text
     from app.events.service import get_event
 
+    if donation.receipt_queued_at is not None:
+        return
+    donation.receipt_queued_at = utcnow()
     event = get_event()
     page = donation.sponsor_page
     context = {

@@ -1,105 +1,139 @@
-"""Stripe webhook events: each stored once, in the same transaction as its effect."""
+"""Stripe webhook events: each stored once, in the same transaction as its effect.
 
+Each handler reads its object strictly (`facts`), so a signed event with odd fields is refused
+whole. Anything that needs asking Stripe (a charge's refunds, a PaymentIntent's metadata) is
+asked before the write transaction begins, so no lock is held over the network."""
+
+import dataclasses
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import payments
 from app.database import begin_write
 from app.extensions import db
-from app.models import DisputeStatus, Donation, DonationStatus, StripeEvent
-from app.payments import retrieve_payment_intent_metadata
-from app.payments.fulfil import (
-    advance,
-    donation_id_of,
-    fulfil_checkout,
-    lock_donation,
-    record_dispute,
-    record_refund,
-)
+from app.models import CheckoutSession, Donation, StripeEvent
+from app.payments import facts
+from app.payments.fulfil import apply_session
+from app.payments.reversals import apply_dispute, apply_refund
 
 log = logging.getLogger(__name__)
+_versions_seen: set[str] = set()
+
+SESSION_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+DISPUTE_EVENTS = {
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+}
+HANDLED = SESSION_EVENTS | REFUND_EVENTS | DISPUTE_EVENTS | {"charge.refunded"}
 
 
-def handle(event) -> str:
-    """Apply one verified event; returns what happened, for the log and the response."""
+def handle(event: dict) -> str:
+    """Apply one verified event (as a plain dict); returns what happened, for the log.
+
+    Raises `facts.Malformed` for an event Plunge cannot read, and `PaymentsUnavailable` when
+    Stripe could not be asked something the event needs (Stripe retries either way)."""
+    _check_version(event)
+    kind = event["type"]
+    if kind not in HANDLED:
+        return _store_only(event)
+    changes = _read(kind, event["data"]["object"])
     begin_write()
     try:
-        db.session.add(StripeEvent(id=event.id, type=event.type))
+        db.session.add(StripeEvent(id=event["id"], type=kind))
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
-    handler = HANDLERS.get(event.type)
+    occurred_at = facts.timestamp(event)
     try:
-        outcome = handler(event.data.object) if handler else "ignored"
+        touched = [apply(occurred_at) for apply in changes]
     except Exception:
         # Nothing of this event is kept, so Stripe's retry applies it afresh.
         db.session.rollback()
         raise
     db.session.commit()
-    log.info("stripe event %s (%s): %s", event.id, event.type, outcome)
+    found = [d.id for d in touched if d is not None]
+    outcome = "applied" if found else "unknown donation"
+    log.info("stripe event %s (%s): %s %s", event["id"], kind, outcome, found or "")
     return outcome
 
 
-def _checkout(session) -> str:
-    return "applied" if fulfil_checkout(session) is not None else "unknown donation"
+def _store_only(event: dict) -> str:
+    begin_write()
+    try:
+        db.session.add(StripeEvent(id=event["id"], type=event["type"]))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return "duplicate"
+    return "ignored"
 
 
-def _refunded(charge) -> str:
-    donation = _donation_for(charge, charge.payment_intent)
-    if donation is None:
-        return "unknown donation"
-    record_refund(donation, int(charge.amount_refunded))
-    return "applied"
+def _read(kind: str, obj: dict) -> list:
+    """The changes an event asks for, each a function of Stripe's time, read and traced
+    before any lock is taken."""
+    if kind in SESSION_EVENTS:
+        session = facts.session(obj)
+        failed = kind == "checkout.session.async_payment_failed"
+        return [lambda at: apply_session(session, at, failed=failed)]
+    if kind in REFUND_EVENTS:
+        refund = _traced(facts.refund(obj))
+        return [lambda _at: apply_refund(refund)]
+    if kind in DISPUTE_EVENTS:
+        dispute = _traced(facts.dispute(obj, kind))
+        return [lambda _at: apply_dispute(dispute)]
+    # charge.refunded carries only the cumulative figure (no refunds list since API version
+    # 2022-11-15): ask Stripe for the charge's refunds and their statuses.
+    charge = facts.charge(obj)
+    refunds = []
+    for listed in payments.list_refunds(charge=charge.id):
+        refund = facts.refund(listed)
+        if refund.donation_id is None:
+            refund = dataclasses.replace(refund, donation_id=charge.donation_id)
+        refunds.append(_traced(refund))
+    return [lambda _at, refund=refund: apply_refund(refund) for refund in refunds]
 
 
-def _dispute_created(dispute) -> str:
-    return _dispute(dispute, DisputeStatus.OPEN)
-
-
-def _dispute_closed(dispute) -> str:
-    # Stripe's closing statuses: won, lost, or warning_closed (an inquiry that cost nothing).
-    return _dispute(dispute, DisputeStatus.LOST if dispute.status == "lost" else DisputeStatus.WON)
-
-
-def _dispute(dispute, status: DisputeStatus) -> str:
-    donation = _donation_for(dispute, dispute.payment_intent)
-    if donation is None:
-        return "unknown donation"
-    record_dispute(donation, status)
-    return "applied"
-
-
-def _donation_for(stripe_object, payment_intent_id) -> Donation | None:
-    """Trace a charge or dispute to its donation: its metadata, our record of the
-    PaymentIntent, or (for an event that beat the checkout one) the PaymentIntent's metadata."""
-    donation_id = donation_id_of(stripe_object)
-    if donation_id is None and payment_intent_id:
-        donation_id = db.session.scalar(
-            db.select(Donation.id).where(Donation.stripe_payment_intent_id == payment_intent_id)
+def _traced(found):
+    """Fill in the donation id from the PaymentIntent's metadata when the object has none and
+    we have not yet recorded that PaymentIntent (its event beat the checkout one)."""
+    if found.donation_id is not None or not found.payment_intent_id:
+        return found
+    known = db.session.scalar(
+        select(CheckoutSession.donation_id).where(
+            CheckoutSession.payment_intent_id == found.payment_intent_id
         )
-        if donation_id is None:
-            donation_id = retrieve_payment_intent_metadata(payment_intent_id).get("donation_id")
-    donation = lock_donation(donation_id)
-    if donation is not None and payment_intent_id and not donation.stripe_payment_intent_id:
-        donation.stripe_payment_intent_id = payment_intent_id
-    return donation
+    ) or db.session.scalar(
+        select(Donation.id).where(Donation.stripe_payment_intent_id == found.payment_intent_id)
+    )
+    db.session.commit()  # end the read: the write transaction begins afresh
+    if known is None:
+        metadata = payments.retrieve_payment_intent_metadata(found.payment_intent_id)
+        known = facts.donation_id({"metadata": metadata})
+    return dataclasses.replace(found, donation_id=known)
 
 
-def _async_failed(session) -> str:
-    donation = lock_donation(donation_id_of(session))
-    if donation is None:
-        return "unknown donation"
-    advance(donation, DonationStatus.FAILED, session)
-    return "applied"
-
-
-HANDLERS = {
-    "checkout.session.completed": _checkout,
-    "checkout.session.async_payment_succeeded": _checkout,
-    "checkout.session.async_payment_failed": _async_failed,
-    "checkout.session.expired": _checkout,
-    "charge.refunded": _refunded,
-    "charge.dispute.created": _dispute_created,
-    "charge.dispute.closed": _dispute_closed,
-}
+def _check_version(event: dict) -> None:
+    """Events come in the webhook endpoint's API version (set in Stripe's Dashboard), not the
+    one we pin: say so once per version, so an organiser can line the two up."""
+    version = event.get("api_version")
+    if version != payments.API_VERSION and version not in _versions_seen:
+        _versions_seen.add(version)
+        log.warning(
+            "stripe event %s is in API version %s; Plunge is built for %s. Set the webhook "
+            "endpoint's version to match in Stripe's Dashboard.",
+            event.get("id"),
+            version,
+            payments.API_VERSION,
+        )

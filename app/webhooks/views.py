@@ -6,7 +6,7 @@ import stripe
 from flask import Blueprint, current_app, jsonify, request
 
 from app.extensions import csrf, limiter
-from app.payments import PaymentsUnavailable, webhooks
+from app.payments import PaymentsUnavailable, facts, webhooks
 
 bp = Blueprint("webhooks", __name__, url_prefix="/stripe")
 log = logging.getLogger(__name__)
@@ -29,12 +29,20 @@ def receive_stripe_event():
         return jsonify(error="malformed payload"), 400
     except stripe.SignatureVerificationError:
         return jsonify(error="bad signature"), 400
-    if not _well_formed(event.to_dict()):
+    event = event.to_dict()
+    if not _well_formed(event):
+        log.warning("stripe event %r refused: malformed envelope", _printable(event.get("id")))
         return jsonify(error="malformed event"), 400
     try:
         outcome = webhooks.handle(event)
+    except facts.Malformed as exc:
+        log.warning("stripe event %s (%s) refused: bad field %s", event["id"], event["type"], exc)
+        return jsonify(error=f"malformed event: {exc}"), 400
     except PaymentsUnavailable:
-        # We could not trace the event to a donation just now; Stripe will retry.
+        # We could not ask Stripe what the event needs just now; Stripe will retry.
+        log.warning(
+            "stripe event %s (%s): Stripe unreachable, asked to retry", event["id"], event["type"]
+        )
         return jsonify(error="try again"), 503
     return jsonify(received=True, outcome=outcome)
 
@@ -49,6 +57,10 @@ def _well_formed(event: dict) -> bool:
         and isinstance(data, dict)
         and isinstance(data.get("object"), dict)
     )
+
+
+def _printable(value) -> str:
+    return str(value)[:80].encode("ascii", "replace").decode() if value is not None else "?"
 
 
 def _storable(value, max_length: int) -> bool:
