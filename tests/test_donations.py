@@ -155,6 +155,17 @@ class _CheckoutSession:
     id = "cs_test_meanwhile"
     url = "http://127.0.0.1:9/checkout/cs_test_meanwhile"
 
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "amount_total": 2500,
+            "status": "open",
+            "payment_status": "unpaid",
+            "payment_intent": None,
+            "created": 1_800_000_000,
+            "metadata": {},
+        }
+
 
 def _meanwhile_another_process_writes(app) -> None:
     """Commit a write from another connection, as a webhook in another worker would."""

@@ -154,13 +154,17 @@ class Donation(db.Model):
     def net_pence(self) -> int:
         """The gift still held after refunds and disputes (they come off the gift before the
         fee cover)."""
-        return max(0, self.amount_pence - self.refunded_pence - self.disputed_pence)
+        return max(0, self.amount_pence - self._gone_pence)
+
+    @property
+    def _gone_pence(self) -> int:
+        # Unsaved donations have None for columns whose default the database fills in.
+        return (self.refunded_pence or 0) + (self.disputed_pence or 0)
 
     @property
     def kept_pence(self) -> int:
         """Everything the charity still has of this donation: gift and fee cover."""
-        lost = self.refunded_pence + self.disputed_pence
-        return max(0, self.amount_pence + self.fee_cover_pence - lost)
+        return max(0, self.amount_pence + (self.fee_cover_pence or 0) - self._gone_pence)
 
     @property
     def held_for_review(self) -> bool:
@@ -177,8 +181,7 @@ class Donation(db.Model):
         if self.status != DonationStatus.PAID:
             return Contribution()
         if self.held_for_review:
-            lost = self.refunded_pence + self.disputed_pence
-            return Contribution(held_pence=max(0, self.taken_pence - lost))
+            return Contribution(held_pence=max(0, (self.taken_pence or 0) - self._gone_pence))
         gone = Contribution(refunded_pence=self.refunded_pence, disputed_pence=self.disputed_pence)
         net = self.net_pence
         if net == 0:
