@@ -191,17 +191,17 @@ def _expires_at(params: dict, now: int) -> int:
         return now + MAX_EXPIRY
     expires_at = integer(params["expires_at"], "expires_at")
     # No slack, as on Stripe: the app must leave room for its clock and the request's travel.
+    # The wording is Stripe's, as its API answers.
     if expires_at < now + MIN_EXPIRY:
         raise invalid_param(
             "expires_at",
-            "The `expires_at` timestamp must be at least 30 minutes after the Checkout Session "
-            "is created.",
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
         )
     if expires_at > now + MAX_EXPIRY:
         raise invalid_param(
             "expires_at",
-            "The `expires_at` timestamp must be at most 24 hours after the Checkout Session "
-            "is created.",
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
         )
     return expires_at
 
