@@ -60,6 +60,13 @@ def authenticate():
         raise StripeError(f"Invalid API Key provided: {shown}", status=401)
 
 
+@bp.before_request
+def catch_up():
+    """Before any read, let whatever is due by the sandbox clock happen (expiry, refunds)."""
+    if request.method == "GET":
+        current().store.tick()
+
+
 @bp.after_request
 def stamp(response: Response) -> Response:
     """Add Stripe's response headers and log the exchange for schema checks in tests."""
@@ -170,7 +177,6 @@ def list_checkout_sessions():
     clean = validation.list_params(g.params, filters=("payment_intent", "status"))
     store = current().store
     with store.lock:
-        store.expire_due()
         matching = [
             session
             for session in store.newest_first("checkout.session", **clean["filters"])
