@@ -10,7 +10,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app, g, request
 
 from . import payments, refunds, validation
-from .errors import StripeError
+from .errors import StripeError, invalid_param
 from .forms import parse_pairs
 from .objects import new_id
 from .store import created_matches
@@ -175,6 +175,8 @@ def create_checkout_session():
 def list_checkout_sessions():
     """List Checkout Sessions newest first, so a reconcile can find payments it never saw."""
     clean = validation.list_params(g.params, filters=("payment_intent", "status"))
+    if clean["filters"].get("status") not in (None, "open", "complete", "expired"):
+        raise invalid_param("status", "Invalid status: must be one of open, complete, or expired")
     store = current().store
     with store.lock:
         matching = [

@@ -293,3 +293,6 @@ def test_sessions_list_finds_payments_and_expands_them(client, sandbox, paid_ses
     assert [s.id for s in before.data] == [s["id"] for s in reversed(paid)]
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.list(params={"created": {"since": 1}})
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        client.v1.checkout.sessions.list(params={"status": "paid"})
+    assert caught.value.param == "status"
