@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, g, request
 
-from . import payments
-from .errors import StripeError
+from . import payments, refunds, validation
+from .errors import StripeError, invalid_param
 from .forms import parse_pairs
 from .objects import new_id
-from .validation import integer
+from .store import created_matches
 
 bp = Blueprint("stripe_api", __name__, url_prefix="/v1")
 
@@ -57,6 +60,13 @@ def authenticate():
         raise StripeError(f"Invalid API Key provided: {shown}", status=401)
 
 
+@bp.before_request
+def catch_up():
+    """Before any read, let whatever is due by the sandbox clock happen (expiry, refunds)."""
+    if request.method == "GET":
+        current().store.tick()
+
+
 @bp.after_request
 def stamp(response: Response) -> Response:
     """Add Stripe's response headers and log the exchange for schema checks in tests."""
@@ -64,6 +74,7 @@ def stamp(response: Response) -> Response:
     response.headers["Stripe-Version"] = request.headers.get(
         "Stripe-Version", current().store.api_version
     )
+    lost = current().faults.take_lost_reply(request.method, request.path)
     current().requests.append(
         {
             "method": request.method,
@@ -74,9 +85,22 @@ def stamp(response: Response) -> Response:
             "status": response.status_code,
             "replayed": response.headers.get("Idempotent-Replayed") == "true",
             "response": response.get_json(silent=True),
+            "lost": lost,
         }
     )
+    if lost:
+        _drop_connection()
     return response
+
+
+def _drop_connection() -> None:
+    """Close the client's socket unanswered: the request was done, its reply never arrives."""
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    # If the client went first, the reply is lost all the same.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 @bp.errorhandler(StripeError)
@@ -89,16 +113,18 @@ def _request_info() -> dict:
     return {"id": g.request_id, "idempotency_key": g.idempotency_key}
 
 
-def _idempotent(handler) -> Response:
-    """Run a POST once per Idempotency-Key; a retry with the same key gets the first answer."""
+def _idempotent(validate: Callable[[], object], execute: Callable[[object], dict]) -> Response:
+    """Run a POST once per Idempotency-Key; a retry with the same key gets the first answer.
+
+    As on Stripe, the answer is saved once the endpoint starts executing (`execute`), errors
+    included; a request refused by `validate` is not saved, so it can be fixed and resent.
+    """
     key = g.idempotency_key
     store = current().store
     with store.lock:
-        if not key:
-            return handler()
         fingerprint = json.dumps([request.method, request.path, g.params], sort_keys=True)
-        saved = store.idempotent.get(key)
-        if saved and saved[0] != fingerprint:
+        saved = store.saved_reply(key) if key else None
+        if saved and saved["fingerprint"] != fingerprint:
             raise StripeError(
                 "Keys for idempotent requests can only be used with the same parameters they "
                 f"were first used with. Try using a key other than '{key}' if you meant to "
@@ -106,19 +132,22 @@ def _idempotent(handler) -> Response:
                 type="idempotency_error",
             )
         if saved:
-            response = json_response(saved[2], saved[1])
+            response = json_response(saved["body"], saved["status"])
             response.headers["Idempotent-Replayed"] = "true"
-            response.headers["Original-Request"] = saved[3]
+            response.headers["Original-Request"] = saved["request_id"]
             return response
-        # Like Stripe, keep successes only: a request that failed validation may be fixed
-        # and sent again under the same key.
-        response = handler()
-        if response.status_code < 400:
-            store.idempotent[key] = (
-                fingerprint,
-                response.status_code,
-                response.get_json(),
-                g.request_id,
+        clean = validate()
+        try:
+            response = json_response(execute(clean))
+        except StripeError as error:
+            response = json_response(error.to_dict(), error.status)
+        if key:
+            store.save_reply(
+                key,
+                fingerprint=fingerprint,
+                status=response.status_code,
+                body=response.get_json(),
+                request_id=g.request_id,
             )
         return response
 
@@ -133,13 +162,29 @@ def _expand(obj: dict) -> dict:
 @bp.post("/checkout/sessions")
 def create_checkout_session():
     """Create a Checkout Session (mode=payment) and give its hosted page URL."""
+    store = current().store
+    url_base = current().public_url or request.host_url.rstrip("/")
 
-    def create():
-        url_base = current().public_url or request.host_url.rstrip("/")
-        session = payments.create_session(current().store, g.params, url_base=url_base)
-        return json_response(_expand(session))
+    def create(clean):
+        return _expand(payments.create_session(store, clean, url_base=url_base))
 
-    return _idempotent(create)
+    return _idempotent(lambda: validation.session_params(g.params, store.now()), create)
+
+
+@bp.get("/checkout/sessions")
+def list_checkout_sessions():
+    """List Checkout Sessions newest first, so a reconcile can find payments it never saw."""
+    clean = validation.list_params(g.params, filters=("payment_intent", "status"))
+    if clean["filters"].get("status") not in (None, "open", "complete", "expired"):
+        raise invalid_param("status", "Invalid status: must be one of open, complete, or expired")
+    store = current().store
+    with store.lock:
+        matching = [
+            session
+            for session in store.newest_first("checkout.session", **clean["filters"])
+            if _created_ok(session, clean)
+        ]
+        return _list_page(matching, "checkout.session", clean, "/v1/checkout/sessions")
 
 
 @bp.get("/checkout/sessions/<session_id>")
@@ -152,44 +197,82 @@ def retrieve_checkout_session(session_id):
 def expire_checkout_session(session_id):
     """Expire an open Checkout Session so it can no longer be paid."""
 
-    def expire():
+    def expire(_clean):
         store = current().store
         session = store.expire(store.get(session_id, "checkout.session"), _request_info())
-        return json_response(_expand(session))
+        return _expand(session)
 
-    return _idempotent(expire)
+    return _idempotent(lambda: validation.expand_only(g.params), expire)
 
 
 @bp.post("/refunds")
 def create_refund():
     """Refund all or part of a payment."""
 
-    def create():
-        refund = payments.refund(current().store, g.params, request=_request_info())
-        return json_response(_expand(refund))
+    def create(clean):
+        sandbox = current()
+        refund = refunds.create(
+            sandbox.store, clean, request=_request_info(), refusal=sandbox.faults
+        )
+        return _expand(refund)
 
-    return _idempotent(create)
+    return _idempotent(lambda: validation.refund_params(g.params), create)
+
+
+@bp.get("/refunds")
+def list_refunds():
+    """List refunds newest first, by charge or payment intent."""
+    clean = validation.list_params(g.params, filters=("charge", "payment_intent"))
+    store = current().store
+    with store.lock:
+        matching = [
+            r for r in store.newest_first("refund", **clean["filters"]) if _created_ok(r, clean)
+        ]
+        return _list_page(matching, "refund", clean, "/v1/refunds")
+
+
+@bp.get("/disputes")
+def list_disputes():
+    """List disputes newest first, by charge or payment intent."""
+    clean = validation.list_params(g.params, filters=("charge", "payment_intent"))
+    store = current().store
+    with store.lock:
+        matching = [
+            d for d in store.newest_first("dispute", **clean["filters"]) if _created_ok(d, clean)
+        ]
+        return _list_page(matching, "dispute", clean, "/v1/disputes")
+
+
+def _created_ok(obj: dict, clean: dict) -> bool:
+    return clean["created"] is None or created_matches(obj["created"], clean["created"])
+
+
+def _list_page(matching: list[dict], kind: str, clean: dict, url: str) -> Response:
+    page, has_more = current().store.page(
+        matching,
+        kind,
+        limit=clean["limit"],
+        starting_after=clean["starting_after"],
+        ending_before=clean["ending_before"],
+    )
+    # `expand[]=data.payment_intent` expands inside every item of the list.
+    paths = [path.removeprefix("data.") for path in clean["expand"]]
+    data = [current().store.expand(obj, paths) for obj in page]
+    return json_response({"object": "list", "data": data, "has_more": has_more, "url": url})
 
 
 @bp.get("/events")
 def list_events():
     """List events newest first, filtered by type and created, paged with a cursor."""
     params = g.params
-    limit = integer(params.get("limit", 10), "limit", minimum=1)
-    if limit > 100:
-        raise StripeError("This value must be less than or equal to 100.", param="limit")
+    clean = validation.list_params(params, filters=("type", "types", "delivery_success"))
     types = params.get("types") or ([params["type"]] if params.get("type") else None)
-    created = params.get("created")
-    if isinstance(created, dict):
-        created = {op: integer(v, f"created[{op}]") for op, v in created.items()}
-    elif created is not None:
-        created = integer(created, "created")
     page, has_more = current().store.list_events(
         types=types,
-        created=created,
-        limit=limit,
-        starting_after=params.get("starting_after"),
-        ending_before=params.get("ending_before"),
+        created=clean["created"],
+        limit=clean["limit"],
+        starting_after=clean["starting_after"],
+        ending_before=clean["ending_before"],
     )
     body = {
         "object": "list",

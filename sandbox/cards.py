@@ -47,6 +47,9 @@ class Card:
     decline_code: str | None = None
     three_d_secure: bool = False
     dispute_reason: str | None = None
+    # A refund of this card's payment starts as `refund_status`, then becomes `refund_later`.
+    refund_status: str = "succeeded"
+    refund_later: str | None = None
 
     @property
     def declines(self) -> bool:
@@ -121,11 +124,10 @@ CARDS = _cards(
     Card("4000000000000259", dispute_reason="fraudulent"),
     Card("4000000000002685", dispute_reason="product_not_received"),
     Card("4000000000001976", dispute_reason="general"),
-    # Early fraud warnings and refund-status cards pay normally; the sandbox does not model
-    # Radar warnings or refunds that change status later.
+    # Early fraud warnings pay normally: the sandbox does not model Radar warnings.
     Card("4000000000005423"),
-    Card("4000000000007726"),
-    Card("4000000000005126"),
+    Card("4000000000007726", refund_status="pending", refund_later="succeeded"),
+    Card("4000000000005126", refund_later="failed"),
 )
 
 

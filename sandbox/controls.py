@@ -1,7 +1,8 @@
 """Test controls under `/_sandbox/...` (JSON, no auth): Stripe has no such API.
 
-They let tests see and disturb webhook delivery, pay without a browser, open and close
-disputes, move the clock and start again from nothing.
+They let tests see and disturb webhook delivery (held, late, repeated), pay without a
+browser, settle refunds, move disputes on, lose replies, move or set the clock and start
+again from nothing.
 """
 
 from __future__ import annotations
@@ -147,29 +148,70 @@ def settle(session_id):
 
 @bp.post("/disputes")
 def open_dispute():
-    """Open a dispute: `{"charge": "ch_..." | "payment_intent": "pi_...", "reason": ...}`."""
+    """Open a dispute: `{"charge": "ch_..." | "payment_intent": "pi_...", "reason", "amount"}`."""
     body = _body()
     target = body.get("charge") or body.get("payment_intent")
     if not target:
         raise StripeError("Give a charge or payment_intent to dispute.", param="charge")
-    store = current().store
-    with store.lock:
-        dispute = payments.open_dispute(
-            store,
-            target,
-            reason=body.get("reason", "fraudulent"),
-            amount=body.get("amount"),
-        )
-        return json_response(dispute)
+    dispute = current().open_dispute(
+        target, reason=body.get("reason", "fraudulent"), amount=body.get("amount")
+    )
+    return json_response(dispute)
+
+
+@bp.post("/disputes/<dispute_id>/status")
+def move_dispute(dispute_id):
+    """Move a dispute on: `{"status": "under_review" | "warning_under_review" | ...}`.
+
+    `needs_response` escalates an inquiry to a chargeback, withdrawing the funds.
+    """
+    return json_response(current().move_dispute(dispute_id, str(_body().get("status"))))
 
 
 @bp.post("/disputes/<dispute_id>/close")
 def close_dispute(dispute_id):
-    """Close a dispute: `{"outcome": "won" | "lost"}`."""
-    store = current().store
-    with store.lock:
-        dispute = payments.close_dispute(store, dispute_id, outcome=_body().get("outcome", "won"))
-        return json_response(dispute)
+    """Close a dispute: `{"outcome": "won" | "lost" | "prevented" | "warning_closed"}`."""
+    return json_response(current().close_dispute(dispute_id, _body().get("outcome", "won")))
+
+
+@bp.post("/refunds/<refund_id>/settle")
+def settle_refund(refund_id):
+    """Give a refund its later status now: `{"outcome": "succeeded" | "failed" | "canceled"}`."""
+    return json_response(current().settle_refund(refund_id, _body().get("outcome", "succeeded")))
+
+
+@bp.post("/faults/lose-replies")
+def lose_replies():
+    """Lose the replies to the next matching requests: `{"method", "path", "count"}`."""
+    body = _body()
+    if not body.get("path"):
+        raise StripeError("Give the path whose replies to lose.", param="path")
+    rule = current().faults.lose_replies(
+        str(body["path"]), _number(body, "count", 1, int), str(body.get("method", "POST"))
+    )
+    return json_response(rule)
+
+
+@bp.post("/faults/refuse-refunds")
+def refuse_refunds():
+    """Refuse the next refund creations: `{"count": 1, "message": "...", "code": "..."}`."""
+    body = _body()
+    rule = current().faults.refuse_refunds(
+        _number(body, "count", 1, int), body.get("message"), body.get("code")
+    )
+    return json_response(rule)
+
+
+@bp.post("/webhooks/late")
+def late_webhooks():
+    """Send the next events late by sandbox time: `{"type", "count", "seconds": 259200}`."""
+    body = _body()
+    rule = current().dispatcher.late_next(
+        _number(body, "seconds", 3 * 24 * 3600, int),
+        body.get("type", "*"),
+        _number(body, "count", 1, int),
+    )
+    return json_response(rule)
 
 
 @bp.get("/objects/<object_id>")
@@ -179,11 +221,26 @@ def lookup(object_id):
         return json_response(payments.lookup(current().store, object_id))
 
 
+@bp.get("/clock")
+def clock():
+    """The sandbox's time."""
+    return json_response({"now": current().store.now()})
+
+
 @bp.post("/clock/advance")
 def advance_clock():
-    """Move the sandbox's clock on by `{"seconds": N}`, expiring sessions that fall due."""
+    """Move the sandbox's clock on by `{"seconds": N}`; whatever falls due happens."""
     now = current().store.advance_clock(_number(_body(), "seconds", 0, int))
     return json_response({"now": now})
+
+
+@bp.post("/clock/set")
+def set_clock():
+    """Set the sandbox's clock to `{"now": <unix time>}`, past or future."""
+    body = _body()
+    if "now" not in body:
+        raise StripeError('Give the time to set, as {"now": <unix time>}.', param="now")
+    return json_response({"now": current().store.set_clock(_number(body, "now", 0, int))})
 
 
 @bp.post("/reset")

@@ -1,4 +1,4 @@
-"""One running sandbox: its store, webhook dispatcher, expiry sweep and API request log."""
+"""One running sandbox: its store, webhook dispatcher, faults, sweep and API request log."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import threading
 
 import stripe
 
+from . import disputes, refunds
+from .faults import Faults
 from .store import Store
 from .webhooks import Dispatcher
 
@@ -32,6 +34,8 @@ class Sandbox:
         self.store = Store(
             api_version=api_version or stripe.api_version, on_event=self.dispatcher.enqueue
         )
+        self.store.on_tick = self._on_tick
+        self.faults = Faults()
         self.public_url = public_url.rstrip("/") if public_url else None
         self.sweep_interval = sweep_interval
         self.requests: list[dict] = []
@@ -57,7 +61,28 @@ class Sandbox:
         with self.store.lock:
             self.store.reset()
             self.dispatcher.reset()
+            self.faults.reset()
             self.requests.clear()
+
+    def settle_refund(self, refund_id: str, outcome: str) -> dict:
+        """Give a refund its later status now: `succeeded`, `failed` or `canceled`."""
+        with self.store.lock:
+            return refunds.settle(self.store, refund_id, outcome)
+
+    def open_dispute(self, target_id: str, *, reason="fraudulent", amount=None) -> dict:
+        """Open a dispute on a charge or payment intent (chargeback unless reason `general`)."""
+        with self.store.lock:
+            return disputes.open_dispute(self.store, target_id, reason=reason, amount=amount)
+
+    def move_dispute(self, dispute_id: str, status: str) -> dict:
+        """Move an open dispute to `under_review`, `warning_under_review` or `needs_response`."""
+        with self.store.lock:
+            return disputes.move(self.store, dispute_id, status)
+
+    def close_dispute(self, dispute_id: str, outcome: str) -> dict:
+        """Close a dispute `won`, `lost`, `prevented` or (an inquiry) `warning_closed`."""
+        with self.store.lock:
+            return disputes.close(self.store, dispute_id, outcome=outcome)
 
     def event_view(self, event: dict) -> dict:
         """An event as the API shows it, with its current `pending_webhooks`."""
@@ -78,6 +103,11 @@ class Sandbox:
                 for event in self.store.events
             ]
 
+    def _on_tick(self, now: int) -> None:
+        # The store calls this, holding its lock, whenever sandbox time may have moved on.
+        refunds.settle_due(self.store, now)
+        self.dispatcher.release_late(now)
+
     def _sweep(self) -> None:
         while not self._stop.wait(self.sweep_interval):
-            self.store.expire_due()
+            self.store.tick()

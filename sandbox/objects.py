@@ -68,7 +68,7 @@ def checkout_session(params: dict, *, url_base: str, now: int) -> dict:
         "payment_method_collection": "if_required",
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_method_types": list(params["payment_method_types"]),
         "payment_status": "unpaid",
         "phone_number_collection": {"enabled": False},
         "recovered_from": None,
@@ -119,7 +119,7 @@ def payment_intent(session: dict, params: dict, *, now: int) -> dict:
         "payment_method": None,
         "payment_method_configuration_details": None,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_method_types": list(session["payment_method_types"]),
         "processing": None,
         "receipt_email": params.get("receipt_email"),
         "review": None,
@@ -237,8 +237,12 @@ def charge(intent: dict, entry, *, status: str, now: int, error: dict | None = N
     }
 
 
-def refund(charge_obj: dict, amount: int, params: dict, *, now: int) -> dict:
-    """A refund of part or all of a charge; card refunds succeed at once here."""
+def refund(charge_obj: dict, amount: int, params: dict, *, now: int, status: str) -> dict:
+    """A refund of part or all of a charge, `pending` or `succeeded` to begin with.
+
+    `failure_reason` and `failure_balance_transaction` appear only once it has failed: the
+    schema does not let them be null.
+    """
     return {
         "id": new_id("re_3"),
         "object": "refund",
@@ -253,8 +257,53 @@ def refund(charge_obj: dict, amount: int, params: dict, *, now: int) -> dict:
         "reason": params["reason"],
         "receipt_number": None,
         "source_transfer_reversal": None,
-        "status": "succeeded",
+        "status": status,
         "transfer_reversal": None,
+    }
+
+
+def balance_transaction(
+    *,
+    amount: int,
+    currency: str,
+    now: int,
+    source: str,
+    description: str,
+    fee: int = 0,
+    fee_description: str = "",
+    type_: str = "adjustment",
+    reporting_category: str = "dispute",
+) -> dict:
+    """Money moving in (positive) or out (negative) of the balance, with any Stripe fee."""
+    fees = (
+        [
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": fee_description,
+                "type": "stripe_fee",
+            }
+        ]
+        if fee
+        else []
+    )
+    return {
+        "id": new_id("txn_1"),
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": now,
+        "created": now,
+        "currency": currency,
+        "description": description,
+        "exchange_rate": None,
+        "fee": fee,
+        "fee_details": fees,
+        "net": amount - fee,
+        "reporting_category": reporting_category,
+        "source": source,
+        "status": "available",
+        "type": type_,
     }
 
 

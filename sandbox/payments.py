@@ -1,4 +1,6 @@
-"""What happens to money: paying a session with a test card, 3-D Secure, refunds and disputes.
+"""What happens to money: paying a session with a test card, 3-D Secure, async settling.
+
+Refunds are in `refunds.py`, disputes in `disputes.py`.
 
 Every function here expects the caller to hold `store.lock`, so one change is one step.
 """
@@ -7,17 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import objects, validation
+from . import disputes, objects
 from .cards import AUTH_FAILED, CardEntry, card_error
 from .errors import StripeError, no_such
 from .store import Store, kind_of
-
-_DISPUTE_REASONS = (
-    "bank_cannot_process check_returned credit_not_processed customer_initiated "
-    "debit_not_authorized duplicate fraudulent general incorrect_account_details "
-    "insufficient_funds product_not_received product_unacceptable subscription_canceled "
-    "unrecognized"
-)
 
 
 @dataclass
@@ -28,9 +23,8 @@ class Attempt:
     error: dict | None = None
 
 
-def create_session(store: Store, params: dict, *, url_base: str) -> dict:
-    """Validate the parameters and open a new Checkout Session."""
-    clean = validation.session_params(params, store.now())
+def create_session(store: Store, clean: dict, *, url_base: str) -> dict:
+    """Open a new Checkout Session from validated parameters (`validation.session_params`)."""
     session = objects.checkout_session(clean, url_base=url_base, now=store.now())
     return store.add(
         session,
@@ -122,7 +116,7 @@ def _charge(store, session, intent, entry, *, async_payment=False, authenticated
             "result_reason": None,
             "version": "2.2.0",
         }
-    store.add(charge)
+    store.add(charge, card=card.number)
     intent.update(
         status="processing" if async_payment else "succeeded",
         amount_received=0 if async_payment else intent["amount"],
@@ -145,7 +139,7 @@ def _charge(store, session, intent, entry, *, async_payment=False, authenticated
     )
     store.emit("checkout.session.completed", session)
     if card.dispute_reason and not async_payment:
-        open_dispute(store, charge["id"], reason=card.dispute_reason)
+        disputes.open_dispute(store, charge["id"], reason=card.dispute_reason)
     return Attempt("processing" if async_payment else "paid")
 
 
@@ -178,104 +172,6 @@ def settle(store: Store, session_id: str, *, succeeded: bool) -> dict:
         intent.update(status="requires_payment_method", last_payment_error=error)
         store.emit("checkout.session.async_payment_failed", session)
     return session
-
-
-def _charge_to_refund(store: Store, clean: dict) -> dict:
-    if clean["charge"]:
-        return store.get(clean["charge"], "charge", param="charge")
-    intent = store.get(clean["payment_intent"], "payment_intent", param="payment_intent")
-    charge = store.objects.get(intent["latest_charge"] or "")
-    if intent["status"] != "succeeded" or charge is None:
-        raise StripeError(
-            "This PaymentIntent does not have a successful charge to refund.",
-            param="payment_intent",
-            code="charge_not_refundable",
-        )
-    return charge
-
-
-def refund(store: Store, params: dict, *, request: dict | None = None) -> dict:
-    """Refund all or part of a paid charge, and emit `charge.refunded`."""
-    clean = validation.refund_params(params)
-    charge = _charge_to_refund(store, clean)
-    if charge["status"] != "succeeded":
-        raise StripeError(
-            f"Charge {charge['id']} has not succeeded and cannot be refunded.",
-            param="charge",
-            code="charge_not_refundable",
-        )
-    if charge["refunded"]:
-        raise StripeError(
-            f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded"
-        )
-    if any(
-        d["charge"] == charge["id"] and not d["is_charge_refundable"]
-        for d in store.objects.values()
-        if d["object"] == "dispute"
-    ):
-        raise StripeError(
-            f"Charge {charge['id']} has been charged back; cannot issue a refund.",
-            code="charge_disputed",
-        )
-    remaining = charge["amount"] - charge["amount_refunded"]
-    amount = clean["amount"] if clean["amount"] is not None else remaining
-    if amount > remaining:
-        raise StripeError(
-            f"Refund amount ({_pounds(amount)}) is greater than unrefunded amount on charge "
-            f"({_pounds(remaining)})",
-            param="amount",
-            code="amount_too_large",
-        )
-    new_refund = store.add(objects.refund(charge, amount, clean, now=store.now()))
-    previous = {"amount_refunded": charge["amount_refunded"]}
-    charge["amount_refunded"] += amount
-    if charge["amount_refunded"] == charge["amount"]:
-        previous["refunded"] = False
-        charge["refunded"] = True
-    store.emit("charge.refunded", charge, request=request, previous=previous)
-    return new_refund
-
-
-def _pounds(pence: int) -> str:
-    return f"£{pence / 100:,.2f}"
-
-
-def open_dispute(
-    store: Store, target_id: str, *, reason: str = "fraudulent", amount: int | None = None
-) -> dict:
-    """Open a dispute on a paid charge (or a payment intent's charge): `charge.dispute.created`."""
-    if kind_of(target_id) == "payment_intent":
-        target_id = store.get(target_id, "payment_intent")["latest_charge"] or ""
-    charge = store.get(target_id, "charge")
-    if charge["status"] != "succeeded":
-        raise StripeError(f"Charge {charge['id']} has not succeeded, so cannot be disputed.")
-    if reason not in _DISPUTE_REASONS.split():
-        raise StripeError(f"Invalid dispute reason: {reason}", param="reason")
-    if any(
-        d["object"] == "dispute" and d["charge"] == charge["id"] for d in store.objects.values()
-    ):
-        raise StripeError(f"Charge {charge['id']} already has a dispute.")
-    dispute = objects.dispute(
-        charge, reason=reason, amount=amount or charge["amount"], now=store.now()
-    )
-    store.add(dispute)
-    charge["disputed"] = True
-    store.emit("charge.dispute.created", dispute)
-    return dispute
-
-
-def close_dispute(store: Store, dispute_id: str, *, outcome: str) -> dict:
-    """Close a dispute `won` or `lost`: `charge.dispute.closed`."""
-    dispute = store.get(dispute_id, "dispute")
-    if outcome not in ("won", "lost"):
-        raise StripeError("outcome must be won or lost", param="outcome")
-    if dispute["status"] in ("won", "lost", "warning_closed"):
-        raise StripeError(f"Dispute {dispute_id} is already closed ({dispute['status']}).")
-    previous = {"status": dispute["status"]}
-    # A won dispute gives the money back, so the charge can be refunded again; a lost one cannot.
-    dispute.update(status=outcome, is_charge_refundable=outcome == "won")
-    store.emit("charge.dispute.closed", dispute, previous=previous)
-    return dispute
 
 
 def lookup(store: Store, object_id: str) -> dict:

@@ -84,6 +84,48 @@ class SandboxHandle:
         """Every event, oldest first, with its delivery attempts."""
         return self.sandbox.event_report()
 
+    def lose_replies(self, path: str, count: int = 1, method: str = "POST") -> dict:
+        """Apply the next `count` matching requests (fnmatch `*` in path) but lose the reply."""
+        return self.sandbox.faults.lose_replies(path, count, method)
+
+    def refuse_refunds(
+        self, count: int = 1, message: str | None = None, code: str | None = None
+    ) -> dict:
+        """Refuse the next `count` refund creations with a Stripe error."""
+        return self.sandbox.faults.refuse_refunds(count, message, code)
+
+    def now(self) -> int:
+        """The sandbox's clock."""
+        return self.sandbox.store.now()
+
+    def advance_clock(self, seconds: int) -> int:
+        """Move the sandbox's clock on; expiry, refund changes and late webhooks fall due."""
+        return self.sandbox.store.advance_clock(seconds)
+
+    def set_clock(self, now: int) -> int:
+        """Set the sandbox's clock to an absolute unix time, past or future."""
+        return self.sandbox.store.set_clock(now)
+
+    def late_webhooks(self, seconds: int, type: str = "*", count: int = 1) -> dict:
+        """Hold the next matching events' deliveries until the clock has moved `seconds` on."""
+        return self.sandbox.dispatcher.late_next(seconds, type, count)
+
+    def settle_refund(self, refund_id: str, outcome: str = "succeeded") -> dict:
+        """Give a refund its later status now: `succeeded`, `failed` or `canceled`."""
+        return self.sandbox.settle_refund(refund_id, outcome)
+
+    def open_dispute(self, target_id: str, reason: str = "fraudulent", amount=None) -> dict:
+        """Open a dispute on a charge or payment intent."""
+        return self.sandbox.open_dispute(target_id, reason=reason, amount=amount)
+
+    def move_dispute(self, dispute_id: str, status: str) -> dict:
+        """Move an open dispute on (`under_review`, `warning_under_review`, `needs_response`)."""
+        return self.sandbox.move_dispute(dispute_id, status)
+
+    def close_dispute(self, dispute_id: str, outcome: str) -> dict:
+        """Close a dispute `won`, `lost`, `prevented` or `warning_closed`."""
+        return self.sandbox.close_dispute(dispute_id, outcome)
+
     def __enter__(self) -> SandboxHandle:
         return self
 

@@ -19,6 +19,8 @@ KINDS = {
     "dp": "dispute",
     "evt": "event",
 }
+# Stripe may prune an idempotency key once it is 24 hours old; the sandbox always does.
+IDEMPOTENCY_TTL = 24 * 3600
 
 
 def kind_of(object_id: str) -> str | None:
@@ -33,6 +35,8 @@ class Store:
         self.lock = threading.RLock()
         self.api_version = api_version
         self.on_event = on_event
+        # Called with the sandbox time whenever the clock moves or the sweep runs.
+        self.on_tick: Callable[[int], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -42,19 +46,47 @@ class Store:
             # Sandbox-only facts about an object (line items, a card awaiting 3-D Secure).
             self.private: dict[str, dict] = {}
             self.events: list[dict] = []
-            self.idempotent: dict[str, tuple] = {}
+            # Idempotency key -> the saved reply and the sandbox time it was saved.
+            self.idempotent: dict[str, dict] = {}
             self.clock_offset = 0
 
     def now(self) -> int:
-        """The sandbox's time: the real clock, moved on by any `advance_clock`."""
+        """The sandbox's time: the real clock, moved by any `advance_clock` or `set_clock`."""
         return int(time.time()) + self.clock_offset
 
     def advance_clock(self, seconds: int) -> int:
         """Move the sandbox's clock forward, so tests can reach expiry without waiting."""
         with self.lock:
             self.clock_offset += seconds
-            self.expire_due()
+            self.tick()
             return self.now()
+
+    def set_clock(self, now: int) -> int:
+        """Set the sandbox's clock to an absolute unix time, past or future."""
+        with self.lock:
+            self.clock_offset = now - int(time.time())
+            self.tick()
+            return self.now()
+
+    def tick(self) -> None:
+        """Do whatever falls due at the current sandbox time: expiry, refunds, late webhooks."""
+        with self.lock:
+            self.expire_due()
+            if self.on_tick:
+                self.on_tick(self.now())
+
+    def saved_reply(self, key: str) -> dict | None:
+        """The reply saved under an idempotency key, unless the key is 24 hours old."""
+        with self.lock:
+            cutoff = self.now() - IDEMPOTENCY_TTL
+            for old in [k for k, saved in self.idempotent.items() if saved["saved_at"] <= cutoff]:
+                del self.idempotent[old]
+            return self.idempotent.get(key)
+
+    def save_reply(self, key: str, **reply) -> None:
+        """Keep a reply under its idempotency key, stamped with the sandbox time."""
+        with self.lock:
+            self.idempotent[key] = dict(reply, saved_at=self.now())
 
     def add(self, obj: dict, **private) -> dict:
         """Keep a new object, with any sandbox-only facts about it."""
@@ -145,12 +177,47 @@ class Store:
                 event
                 for event in reversed(self.events)
                 if (not types or any(fnmatch.fnmatchcase(event["type"], t) for t in types))
-                and _created_matches(event["created"], created or {})
+                and created_matches(event["created"], created or {})
             ]
-            ids = [event["id"] for event in matching]
-            for cursor in (starting_after, ending_before):
+            return self.page(
+                matching,
+                "event",
+                limit=limit,
+                starting_after=starting_after,
+                ending_before=ending_before,
+            )
+
+    def newest_first(self, kind: str, **filters) -> list[dict]:
+        """Every object of a kind whose fields equal `filters` (None: any), newest first."""
+        with self.lock:
+            found = [
+                obj
+                for obj in self.objects.values()
+                if obj["object"] == kind
+                and all(value is None or obj.get(key) == value for key, value in filters.items())
+            ]
+            # Insertion order breaks ties between objects made in the same second.
+            order = {object_id: index for index, object_id in enumerate(self.objects)}
+            return sorted(found, key=lambda obj: (obj["created"], order[obj["id"]]), reverse=True)
+
+    def page(
+        self,
+        matching: list[dict],
+        kind: str,
+        *,
+        limit: int = 10,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+    ) -> tuple[list[dict], bool]:
+        """One page of a newest-first list, cut at a cursor as Stripe's list endpoints are."""
+        with self.lock:
+            ids = [obj["id"] for obj in matching]
+            for param, cursor in (
+                ("starting_after", starting_after),
+                ("ending_before", ending_before),
+            ):
                 if cursor and cursor not in self.objects:
-                    raise no_such("event", cursor, param="starting_after", status=400)
+                    raise no_such(kind, cursor, param=param, status=400)
             if starting_after:
                 start = ids.index(starting_after) + 1 if starting_after in ids else len(ids)
                 page = matching[start : start + limit]
@@ -182,7 +249,8 @@ class Store:
             self._expand(value, rest, path)
 
 
-def _created_matches(created: int, bounds) -> bool:
+def created_matches(created: int, bounds) -> bool:
+    """Whether a `created` time passes a list filter: an exact time or `gt/gte/lt/lte`."""
     if not isinstance(bounds, dict):
         return created == int(bounds)
     checks = {

@@ -52,8 +52,9 @@ REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 MIN_AMOUNT_PENCE = 30  # Stripe's minimum charge in GBP.
 MAX_AMOUNT_PENCE = 99_999_999
 MIN_EXPIRY, MAX_EXPIRY = 30 * 60, 24 * 3600
-# Slack for the app's clock and the request's travel time: `now + 30 min` must pass.
-EXPIRY_SLACK = 60
+# What Checkout can take in the sandbox; other types Stripe knows are refused by name.
+PAYMENT_METHOD_TYPES = ("card",)
+LIST_PARAMS = _words("created ending_before expand limit starting_after")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -189,17 +190,18 @@ def _expires_at(params: dict, now: int) -> int:
     if params.get("expires_at") in (None, ""):
         return now + MAX_EXPIRY
     expires_at = integer(params["expires_at"], "expires_at")
-    if expires_at < now + MIN_EXPIRY - EXPIRY_SLACK:
+    # No slack, as on Stripe: the app must leave room for its clock and the request's travel.
+    # The wording is Stripe's, as its API answers.
+    if expires_at < now + MIN_EXPIRY:
         raise invalid_param(
             "expires_at",
-            "The `expires_at` timestamp must be at least 30 minutes after the Checkout Session "
-            "is created.",
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session "
+            "creation.",
         )
     if expires_at > now + MAX_EXPIRY:
         raise invalid_param(
             "expires_at",
-            "The `expires_at` timestamp must be at most 24 hours after the Checkout Session "
-            "is created.",
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
         )
     return expires_at
 
@@ -247,6 +249,59 @@ def session_params(params: dict, now: int) -> dict:
         "payment_intent_data": _payment_intent_data(params.get("payment_intent_data")),
         "expires_at": _expires_at(params, now),
         "locale": _string(params, "locale"),
+        "payment_method_types": _payment_method_types(params.get("payment_method_types")),
+    }
+
+
+def _payment_method_types(value) -> list[str]:
+    if value in (None, ""):
+        return ["card"]
+    if not isinstance(value, list) or not value:
+        raise invalid_param(
+            "payment_method_types", "Invalid array: payment_method_types must be an array."
+        )
+    for index, kind in enumerate(value):
+        param = f"payment_method_types[{index}]"
+        if not isinstance(kind, str) or not kind:
+            raise invalid_param(param, f"Invalid {param}: must be a string.")
+        if kind not in PAYMENT_METHOD_TYPES:
+            raise invalid_param(
+                param,
+                f"The payment method type `{kind}` is not supported by the sandbox (card only).",
+            )
+    return list(dict.fromkeys(value))
+
+
+def expand_only(params: dict) -> dict:
+    """Validate a POST that takes nothing but `expand[]` (e.g. expiring a session)."""
+    _check_known(params, _words("expand"))
+    return {}
+
+
+def list_params(params: dict, *, filters: tuple[str, ...] = ()) -> dict:
+    """Validate a list request: `limit` (1-100), cursors, `created`, `expand[]`, and `filters`."""
+    _check_known(params, LIST_PARAMS | frozenset(filters))
+    limit = integer(params.get("limit", 10), "limit", minimum=1)
+    if limit > 100:
+        raise StripeError("This value must be less than or equal to 100.", param="limit")
+    created = params.get("created")
+    if isinstance(created, dict):
+        for op in created:
+            if op not in ("gt", "gte", "lt", "lte"):
+                raise unknown_param(f"created[{op}]")
+        created = {op: integer(v, f"created[{op}]") for op, v in created.items()}
+    elif created is not None:
+        created = integer(created, "created")
+    expand = params.get("expand", [])
+    return {
+        "limit": limit,
+        "created": created,
+        "starting_after": _string(params, "starting_after"),
+        "ending_before": _string(params, "ending_before"),
+        "expand": [expand] if isinstance(expand, str) else list(expand),
+        "filters": {
+            key: _string(params, key) for key in filters if isinstance(params.get(key), str)
+        },
     }
 
 

@@ -42,6 +42,8 @@ class Delivery:
     state: str = "scheduled"
     id: str = field(default_factory=lambda: new_id("whd_", 16))
     due: float = 0.0
+    # Sandbox time before which a "late" delivery is not sent (see `Dispatcher.late_next`).
+    release_at: int | None = None
     attempts: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -52,6 +54,7 @@ class Delivery:
             "type": self.event["type"],
             "kind": self.kind,
             "state": self.state,
+            "release_at": self.release_at,
             "attempts": list(self.attempts),
         }
 
@@ -76,6 +79,8 @@ class Dispatcher:
             self._heap: list[tuple[float, int, Delivery]] = []
             self._held: list[Delivery] | None = None
             self._delays: list[dict] = []
+            self._late_rules: list[dict] = []
+            self._late: list[Delivery] = []
             self._in_flight = 0
             self.deliveries: list[Delivery] = []
             self.log: list[dict] = []
@@ -108,6 +113,14 @@ class Dispatcher:
             if not self.url:
                 delivery.state = "no_endpoint"
                 return delivery
+            for rule in self._late_rules:
+                if rule["count"] > 0 and fnmatch.fnmatchcase(event["type"], rule["type"]):
+                    rule["count"] -= 1
+                    # Late by sandbox time: sent once the clock passes the event's time + seconds.
+                    delivery.state = "late"
+                    delivery.release_at = event["created"] + rule["seconds"]
+                    self._late.append(delivery)
+                    return delivery
             delay = 0.0
             for rule in self._delays:
                 if rule["count"] > 0 and fnmatch.fnmatchcase(event["type"], rule["type"]):
@@ -152,6 +165,24 @@ class Dispatcher:
             rule = {"type": type_, "seconds": seconds, "count": count}
             self._delays.append(rule)
             return rule
+
+    def late_next(self, seconds: int, type_: str = "*", count: int = 1) -> dict:
+        """Hold the first delivery of the next `count` events of a type for `seconds` of
+        sandbox time, as Stripe's retries can bring an event days after it happened."""
+        with self._cond:
+            rule = {"type": type_, "seconds": seconds, "count": count}
+            self._late_rules.append(rule)
+            return dict(rule)
+
+    def release_late(self, now: int) -> list[Delivery]:
+        """Send every late delivery whose time has come by the sandbox clock `now`."""
+        with self._cond:
+            due = [d for d in self._late if d.release_at is not None and d.release_at <= now]
+            self._late = [d for d in self._late if d not in due]
+            for delivery in due:
+                delivery.state = "scheduled"
+                self._schedule(delivery, 0)
+            return due
 
     def snapshot(self) -> list[dict]:
         """Every delivery so far, in the order they were queued."""

@@ -40,7 +40,7 @@ def donation_params(**overrides) -> dict:
         "payment_intent_data": {"metadata": {"donation_id": "42"}},
         "success_url": "http://127.0.0.1:5000/donations/42/thanks?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": "http://127.0.0.1:5000/aisha",
-        "expires_at": int(time.time()) + 30 * 60,
+        "expires_at": int(time.time()) + 31 * 60,
         "customer_email": "fiona@example.org",
     }
     params.update(overrides)

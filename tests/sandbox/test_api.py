@@ -134,7 +134,7 @@ def _line_item(**price):
             "Quantity is required",
         ),
         ({"expires_at": int(time.time()) + 60}, "expires_at", "at least 30 minutes"),
-        ({"expires_at": int(time.time()) + 25 * 3600}, "expires_at", "at most 24 hours"),
+        ({"expires_at": int(time.time()) + 25 * 3600}, "expires_at", "less than 24 hours"),
         ({"customer_email": "fiona"}, "customer_email", "Invalid email address: fiona"),
         ({"submit_type": "give"}, "submit_type", "Invalid submit_type"),
         ({"payment_intent_data": {"metdata": {"a": "b"}}}, "payment_intent_data[metdata]", ""),

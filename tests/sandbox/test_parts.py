@@ -67,6 +67,8 @@ def test_card_table_matches_the_shared_test_cards():
             assert card.declines, row["number"]
         if category == "dispute" and "early fraud warning" not in row["behaviour"]:
             assert card.dispute_reason, row["number"]
+        if category == "refund":
+            assert card.refund_later, row["number"]
 
 
 def test_every_table_card_but_the_bad_one_passes_luhn():

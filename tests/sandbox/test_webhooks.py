@@ -58,11 +58,12 @@ def test_api_caused_event_names_the_request_and_its_idempotency_key(
         params={"payment_intent": intent_id}, options={"idempotency_key": "refund-42"}
     )
 
-    event = receiver.wait_for(2)[1]
+    events = receiver.wait_for(3)[1:]
 
-    assert event["type"] == "charge.refunded"
-    assert event["request"]["idempotency_key"] == "refund-42"
-    assert event["request"]["id"] == refund.last_response.request_id
+    assert [event["type"] for event in events] == ["refund.created", "charge.refunded"]
+    for event in events:
+        assert event["request"]["idempotency_key"] == "refund-42"
+        assert event["request"]["id"] == refund.last_response.request_id
 
 
 def test_a_failed_delivery_is_retried_until_it_succeeds(sandbox, receiver, paid_session):
@@ -162,11 +163,11 @@ def test_release_in_a_given_order(client, sandbox, receiver, paid_session, contr
     control("/webhooks/hold", {})
     intent_id = paid_session()["payment_intent"]
     client.v1.refunds.create(params={"payment_intent": intent_id})
-    refunded, completed = (e["id"] for e in reversed(control("/events")["data"]))
+    refunded, created, completed = (e["id"] for e in reversed(control("/events")["data"]))
 
-    control("/webhooks/release", {"order": [refunded]})
+    control("/webhooks/release", {"order": [refunded, created]})
 
-    assert [body["id"] for body in receiver.wait_for(2)] == [refunded, completed]
+    assert [body["id"] for body in receiver.wait_for(3)] == [refunded, created, completed]
 
 
 def test_delay_lets_a_later_event_arrive_first(client, sandbox, receiver, new_session, control):
@@ -216,12 +217,24 @@ def test_dispute_opened_then_won_or_lost(client, sandbox, receiver, paid_session
     control(f"/disputes/{won['id']}/close", {"outcome": "won"})
     control(f"/disputes/{lost['id']}/close", {"outcome": "lost"})
 
-    bodies = receiver.wait_for(6)
-    disputes = [(b["type"], b["data"]["object"]["status"]) for b in bodies[2:]]
-    assert disputes == [
+    bodies = receiver.wait_for(9)
+
+    def story(dispute_id):
+        return [
+            (b["type"], b["data"]["object"]["status"])
+            for b in bodies
+            if b["data"]["object"]["id"] == dispute_id
+        ]
+
+    assert story(won["id"]) == [
         ("charge.dispute.created", "needs_response"),
-        ("charge.dispute.created", "needs_response"),
+        ("charge.dispute.funds_withdrawn", "needs_response"),
+        ("charge.dispute.funds_reinstated", "won"),
         ("charge.dispute.closed", "won"),
+    ]
+    assert story(lost["id"]) == [
+        ("charge.dispute.created", "needs_response"),
+        ("charge.dispute.funds_withdrawn", "needs_response"),
         ("charge.dispute.closed", "lost"),
     ]
     assert bodies[2]["data"]["object"]["payment_intent"] == won_intent
@@ -235,9 +248,13 @@ def test_dispute_opened_then_won_or_lost(client, sandbox, receiver, paid_session
 def test_dispute_test_card_is_disputed_after_paying(sandbox, receiver, paid_session):
     paid_session("4000000000000259")
 
-    bodies = receiver.wait_for(2)
+    bodies = receiver.wait_for(3)
 
-    assert [b["type"] for b in bodies] == ["checkout.session.completed", "charge.dispute.created"]
+    assert [b["type"] for b in bodies] == [
+        "checkout.session.completed",
+        "charge.dispute.created",
+        "charge.dispute.funds_withdrawn",
+    ]
     assert bodies[1]["data"]["object"]["reason"] == "fraudulent"
 
 
