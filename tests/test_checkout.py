@@ -154,7 +154,7 @@ def test_reconcile_repairs_a_donation_whose_webhook_never_came(
     pay(stripe_sandbox, session_id_of(response))
     assert state(event)[1] == 0
     result = runner.invoke(args=["stripe", "reconcile"])
-    assert "Checked 1: 1 now paid" in result.output, result.output
+    assert "Checked 1 donations of the last 7 days against Stripe: 1 fixed" in result.output
     assert state(event)[1] == 2000
 
 

@@ -201,8 +201,8 @@ def test_only_paid_kept_undisputed_declared_donations_are_claimed(make, organise
         ): "15.00",  # a paper form
     }
     make.donation(1100, refunded_pence=1100, **DECLARED)  # fully refunded
-    make.donation(1200, dispute_status=DisputeStatus.OPEN, **DECLARED)
-    make.donation(1300, dispute_status=DisputeStatus.LOST, **DECLARED)
+    make.donation(1200, dispute_status=DisputeStatus.OPEN, disputed_pence=1200, **DECLARED)
+    make.donation(1300, dispute_status=DisputeStatus.LOST, disputed_pence=1300, **DECLARED)
     make.donation(1400, status=DonationStatus.PENDING, **DECLARED)
     make.donation(1500, status=DonationStatus.FAILED, **DECLARED)
     make.donation(1600, status=DonationStatus.EXPIRED, **DECLARED)

@@ -48,11 +48,14 @@ def test_a_donation_counts_once_paid_and_follows_refunds_and_disputes(make):
     row = read(app)
     assert (row.raised_pence, row.refunded_pence, row.gift_aid_eligible_pence) == (3000, 2000, 3000)
 
-    change(app, donation, dispute_status=DisputeStatus.OPEN)
+    change(app, donation, dispute_status=DisputeStatus.OPEN)  # an inquiry: no money moves
+    assert read(app).raised_pence == 3000
+
+    change(app, donation, disputed_pence=3000)  # Stripe withdrew the disputed funds
     row = read(app)
     assert (row.raised_pence, row.disputed_pence, row.supporters) == (0, 3000, 0)
 
-    change(app, donation, dispute_status=DisputeStatus.WON)
+    change(app, donation, dispute_status=DisputeStatus.WON, disputed_pence=0)
     row = read(app)
     assert (row.raised_pence, row.disputed_pence, row.supporters) == (3000, 0, 1)
 

@@ -107,10 +107,14 @@ def _refund_card(donation_id: int, organiser: User, amount_pence: int, key: str,
         found = facts.refund(stripe_refund)
     except payments.RefundRefused as exc:
         raise RefundNotPossible(str(exc)) from exc
-    except (payments.PaymentsUnavailable, facts.Malformed) as exc:
+    except (payments.RefundOutcomeUnknown, facts.Malformed) as exc:
         raise RefundNotPossible(
-            "We couldn't reach Stripe, so we don't know yet whether it refunded. Send the same "
+            "Stripe did not answer, so we don't know yet whether it refunded. Send the same "
             "form again in a minute: it never refunds twice."
+        ) from exc
+    except payments.PaymentsUnavailable as exc:
+        raise RefundNotPossible(
+            "We couldn't reach Stripe, so nothing was refunded. Try again in a minute."
         ) from exc
     _note_request(donation, organiser, amount_pence, found, reason)
     if found.status == RefundStatus.SUCCEEDED:

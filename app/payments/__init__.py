@@ -27,6 +27,10 @@ class PaymentsUnavailable(Exception):
     """Stripe could not be reached or refused the request; the donor may simply try again."""
 
 
+class RefundOutcomeUnknown(PaymentsUnavailable):
+    """The refund request went to Stripe but no answer came back: it may have been made."""
+
+
 class RefundRefused(Exception):
     """Stripe said no to a refund (more than is left, a reused key...): the message says why."""
 
@@ -169,7 +173,13 @@ def create_refund(donation: Donation, payment_intent: str, amount_pence: int, ke
     from app.payments import facts
 
     for existing in list_refunds(payment_intent=payment_intent):
-        if facts.refund(existing).request_key == key[:100]:
+        found = facts.refund(existing)
+        if found.request_key == key[:100]:
+            if found.amount != amount_pence:
+                raise RefundRefused(
+                    "This refund form was already sent with a different amount. "
+                    "Reload the page to see where the donation stands."
+                )
             return existing
     metadata = {"donation_id": str(donation.id), "plunge_refund_key": key[:100]}
     if reason:
@@ -187,7 +197,7 @@ def create_refund(donation: Donation, payment_intent: str, amount_pence: int, ke
     except stripe.InvalidRequestError as exc:
         raise RefundRefused(exc.user_message or str(exc)) from exc
     except stripe.StripeError as exc:
-        raise PaymentsUnavailable(str(exc)) from exc
+        raise RefundOutcomeUnknown(str(exc)) from exc
 
 
 def retrieve_payment_intent_metadata(payment_intent_id: str) -> dict:

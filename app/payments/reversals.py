@@ -49,7 +49,8 @@ def apply_refund(facts: RefundFacts, *, requested_by: User | None = None) -> Don
     if donation is None:
         return None
     record = db.session.get(Refund, facts.id)
-    if record is None:
+    fresh = record is None
+    if fresh:
         record = Refund(
             id=facts.id,
             donation_id=donation.id,
@@ -61,7 +62,9 @@ def apply_refund(facts: RefundFacts, *, requested_by: User | None = None) -> Don
             requested_by_id=requested_by.id if requested_by else None,
         )
         db.session.add(record)
-    elif REFUND_RANK[facts.status] <= REFUND_RANK[RefundStatus(record.status)]:
+    elif requested_by is not None and record.requested_by_id is None:
+        record.requested_by_id = requested_by.id  # its event beat the organiser's request
+    if not fresh and REFUND_RANK[facts.status] <= REFUND_RANK[RefundStatus(record.status)]:
         return donation  # an older or repeated snapshot: Stripe has moved on since
     was_succeeded = record.succeeded
     record.status = facts.status
