@@ -269,6 +269,9 @@ TABLE: dict[str, list[Try]] = {
     "organiser.money.refund_donation": [
         Try("POST", "/organiser/donations/{donation_id}/refund", organisers("422"), {})
     ],
+    "organiser.money.decide_held_donation": [
+        Try("POST", "/organiser/donations/{donation_id}/review", organisers("422"), {})
+    ],
     "organiser.money.correct_donation_gift_aid": [
         Try("POST", "/organiser/donations/{donation_id}/gift-aid", organisers("422"), {})
     ],

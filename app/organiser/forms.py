@@ -263,6 +263,20 @@ class ConfirmForm(FlaskForm):
     """A button and its CSRF token."""
 
 
+class ReviewForm(_Prefixed):
+    """An organiser's decision on a donation held for review, saying why (kept in the history)."""
+
+    default_prefix = "review"
+    note = TextAreaField(
+        "Why is this right? (Kept in the history.)",
+        filters=[_strip],
+        validators=[
+            DataRequired("Say why, for whoever reads the history later"),
+            Length(max=500, message="Keep it under 500 characters"),
+        ],
+    )
+
+
 class HideForm(_Prefixed):
     """Hide something from the public (saying why) or show it again."""
 

@@ -112,6 +112,19 @@ def refund_donation(donation_id: int):
     return donation_page(donation_id, 422, refund_form=form)
 
 
+@bp.post("/donations/<int:donation_id>/review")
+def decide_held_donation(donation_id: int):
+    """Count a donation held for review as what Stripe took, saying why."""
+    form = forms.ReviewForm()
+    if not form.validate_on_submit():
+        return donation_page(donation_id, 422, review_form=form)
+    if not service.count_held(donation_id, current_user, form.note.data):
+        flash("That donation is not held for review (another organiser may have decided).", "info")
+    else:
+        flash("Counted as Stripe took it. The totals are updated.", "success")
+    return redirect(url_for("organiser.show_donation", donation_id=donation_id), 303)
+
+
 @bp.post("/donations/<int:donation_id>/gift-aid")
 def correct_donation_gift_aid(donation_id: int):
     """Correct a donor's Gift Aid name or address, saying where the correction came from."""

@@ -7,6 +7,7 @@ from app import audit
 from app.models import DonationSource, DonationStatus
 from app.organiser import forms, service
 from app.organiser.refunds import refundable_pence
+from app.payments.reconcile import last_run
 
 
 def forms_for(make, failed: dict | None = None):
@@ -31,6 +32,8 @@ def dashboard_page(reject_form=None) -> str:
         waiting=service.waiting_cash(),
         reject_form=reject_form
         or forms_for(lambda key: forms.RejectForm(formdata=None, prefix=key)),
+        held=service.held_donations(),
+        reconcile_run=last_run(),
         history=audit.entries(limit=8),
         describe=audit.describe,
     )
@@ -64,6 +67,7 @@ def donation_page(donation_id: int, status: int = 200, **given_forms):
             overseas=donation.gift_aid_postcode == "X",
         ),
         "confirm_form": forms.ConfirmForm(formdata=None),
+        "review_form": forms.ReviewForm(formdata=None),
         **given_forms,
     }
     return render_template(
@@ -72,6 +76,7 @@ def donation_page(donation_id: int, status: int = 200, **given_forms):
         refundable=refundable,
         waiting=waiting,
         status_label=service.status_label(donation),
+        stripe=service.stripe_records(donation),
         history=audit.entries(donation_id=donation.id, limit=200),
         describe=audit.describe,
         **page_forms,

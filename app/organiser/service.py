@@ -7,22 +7,27 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.database import begin_write
 from app.events.service import page_scope_expression
 from app.extensions import db
 from app.models import (
     EVENT_ID,
     EVENT_SCOPE,
     AuditEntry,
+    CheckoutSession,
+    Dispute,
     Donation,
     DonationSource,
     DonationStatus,
     Event,
     PageStatus,
+    Refund,
     Role,
     SponsorPage,
     Totals,
     User,
 )
+from app.payments.fulfil import count_as_taken, lock_donation
 
 DONATIONS_PER_PAGE = 25
 PARTICIPANTS_PER_PAGE = 50
@@ -43,6 +48,7 @@ class DashboardTotals:
     fees_covered_pence: int
     refunded_pence: int
     disputed_pence: int
+    held_pence: int
     supporters: int
     version: int
     target_pence: int
@@ -81,6 +87,7 @@ def dashboard_totals() -> DashboardTotals | None:
             Totals.fees_covered_pence,
             Totals.refunded_pence,
             Totals.disputed_pence,
+            Totals.held_pence,
             Totals.supporters,
             Totals.version,
             Event.target_pence,
@@ -262,8 +269,45 @@ def waiting_cash(limit: int = 50) -> list[tuple[Donation, str]]:
     return [(donation, notes.get(donation.id, "")) for donation in donations]
 
 
+def held_donations(limit: int = 50) -> list[Donation]:
+    """Donations held for review (Stripe's figure differs from the form's, or Stripe took it
+    twice), oldest first: they count nothing until an organiser decides."""
+    return list(
+        db.session.scalars(
+            select(Donation).where(Donation.review_reason != "").order_by(Donation.id).limit(limit)
+        )
+    )
+
+
+def count_held(donation_id: int, organiser: User, note: str) -> bool:
+    """Count a held donation as what Stripe took; False if it is no longer held."""
+    begin_write()
+    donation = lock_donation(donation_id)
+    if donation is None or not donation.held_for_review:
+        db.session.commit()
+        return False
+    count_as_taken(donation, organiser, note)
+    db.session.commit()
+    return True
+
+
+def stripe_records(donation: Donation) -> dict:
+    """What Stripe holds about a donation: its sessions, refunds and disputes."""
+
+    def of(model):
+        return list(
+            db.session.scalars(
+                select(model).where(model.donation_id == donation.id).order_by(model.created_at)
+            )
+        )
+
+    return {"sessions": of(CheckoutSession), "refunds": of(Refund), "disputes": of(Dispute)}
+
+
 def status_label(donation: Donation) -> str:
     """A donation's state in words for organisers."""
+    if donation.held_for_review:
+        return "Held for review: counts nothing until an organiser decides"
     if donation.source == DonationSource.OFFLINE:
         if donation.status == DonationStatus.PENDING:
             return "Waiting for confirmation"
