@@ -266,6 +266,16 @@ def stripe_sandbox(_stripe_sandbox, event, live_server):
     _stripe_sandbox.wait_for_webhooks(5)
 
 
+@pytest.fixture
+def donor(live_server, stripe_sandbox):
+    """A donor's browser session on the live app (cookies, CSRF token from the form)."""
+    import requests
+
+    session = requests.Session()
+    session.base = live_server
+    return session
+
+
 class Factory:
     """Small helpers to put participants, pages and donations in the database."""
 

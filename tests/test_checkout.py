@@ -2,21 +2,12 @@
 
 import re
 
-import pytest
 import requests
 
 from app.extensions import db
 from app.models import EVENT_SCOPE, Donation, DonationStatus, Totals
 from tests.sandbox.openapi import assert_valid_exchange, assert_valid_request
 from tests.test_donations import GIFT_AID, GOOD
-
-
-@pytest.fixture
-def donor(live_server, stripe_sandbox):
-    """A donor's browser session on the live app (cookies, CSRF token from the form)."""
-    session = requests.Session()
-    session.base = live_server
-    return session
 
 
 def form_token(session, path):

@@ -31,30 +31,33 @@ def reconcile(days: int) -> ReconcileRun:
     run = ReconcileRun(days=days, findings=[])
     db.session.add(run)
     db.session.commit()
+    run_id = run.id
     since = utcnow() - timedelta(days=days)
     findings: list[dict] = []
+    checked = fixed = 0
+    error = ""
     try:
         for donation_id in _recent_card_donations(since):
-            run.checked += 1
-            if _check_donation(donation_id, findings):
-                run.fixed += 1
-        run.fixed += _find_unknown_payments(since, findings)
+            checked += 1
+            fixed += _check_donation(donation_id, findings)
+        fixed += _find_unknown_payments(since, findings)
     except payments.PaymentsUnavailable as exc:
-        run.error = f"Stripe could not be reached: {exc}"[:500]
+        error = f"Stripe could not be reached: {exc}"[:500]
         raise
     finally:
+        db.session.rollback()
         begin_write()
-        run = db.session.merge(run)
-        run.findings = findings
+        run = db.session.get(ReconcileRun, run_id)
+        run.checked, run.fixed, run.findings, run.error = checked, fixed, findings, error
         run.finished_at = utcnow()
         db.session.commit()
         log.info(
             "reconcile over %d days: %d checked, %d fixed, %d findings%s",
             days,
-            run.checked,
-            run.fixed,
+            checked,
+            fixed,
             len(findings),
-            f" ({run.error})" if run.error else "",
+            f" ({error})" if error else "",
         )
     return run
 
