@@ -216,7 +216,7 @@ def test_sending_the_form_again_after_its_page_timed_out_starts_afresh(
 
     first, data = submit(donor)
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": stripe_sandbox.url})
-    client.v1.checkout.sessions.expire(session_id_of(first))  # as Stripe does after 31 minutes
+    client.v1.checkout.sessions.expire(session_id_of(first))  # as Stripe does after an hour
     again = donor.post(donor.base + "/donate", data=data, allow_redirects=False)
     assert again.status_code == 409
     assert "timed out, so nothing was charged" in again.text

@@ -295,7 +295,7 @@ def confirm_with_stripe(session_id: str) -> Donation | None:
 def abandon(donation: Donation) -> None:
     """The donor came back from Checkout: close that session so it cannot be paid later.
 
-    Best effort: if Stripe is unreachable, the session expires by itself within 31 minutes."""
+    Best effort: if Stripe is unreachable, the session expires by itself within the hour."""
     if donation.status != DonationStatus.PENDING or not donation.stripe_session_id:
         return
     with contextlib.suppress(payments.PaymentsUnavailable):
