@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from app import payments, totals
 from app.extensions import db
 from app.models import Contribution, Donation, DonationStatus, Totals
-from app.payments import webhooks
-from app.payments.webhooks import HANDLERS
+from app.payments.webhooks import HANDLED
 from app.security import STRIPE_CHECKOUT_ORIGIN as STRIPE
 from tests import stripe_events
 from tests.world import build_world, log_in_as
@@ -126,7 +125,16 @@ class FakeCheckout:
     def create(self, donation, params):
         """What Stripe answers to a new Checkout Session."""
         number = next(self.created)
-        return SimpleNamespace(id=f"cs_fuzz_{number}", url=f"{STRIPE}/c/pay/cs_fuzz_{number}")
+        session = {
+            "id": f"cs_fuzz_{number}",
+            "amount_total": sum(i["price_data"]["unit_amount"] for i in params["line_items"]),
+            "status": "open",
+            "payment_status": "unpaid",
+            "payment_intent": None,
+            "created": 1_800_000_000,
+            "metadata": params["metadata"],
+        }
+        return SimpleNamespace(url=f"{STRIPE}/c/pay/cs_fuzz_{number}", to_dict=lambda: session)
 
     def retrieve(self, session_id):
         """Stripe has no such session."""
@@ -139,7 +147,8 @@ def site(app, make, monkeypatch):
     stripe = FakeCheckout()
     monkeypatch.setattr(payments, "create_checkout_session", stripe.create)
     monkeypatch.setattr(payments, "retrieve_checkout_session", stripe.retrieve)
-    monkeypatch.setattr(webhooks, "retrieve_payment_intent_metadata", lambda _id: {})
+    monkeypatch.setattr(payments, "retrieve_payment_intent_metadata", lambda _id: {})
+    monkeypatch.setattr(payments, "list_refunds", lambda **_: [])
     app.config["STRIPE_WEBHOOK_SECRET"] = stripe_events.WEBHOOK_SECRET
     world = build_world(make)
     return Site(app, world)
@@ -399,17 +408,53 @@ stripe_objects = st.fixed_dictionaries(
         "payment_status": st.sampled_from(["paid", "unpaid", "no_payment_required", "?"]),
         "status": st.sampled_from(["complete", "expired", "open", "lost", "won", "?"]),
         "amount_total": st.integers(min_value=0, max_value=99_999_999),
+        "amount": st.integers(min_value=0, max_value=99_999_999),
         "amount_refunded": st.integers(min_value=0, max_value=99_999_999),
+        "created": st.integers(min_value=1, max_value=2**32),
     }
 )
 stripe_events_any_values = st.fixed_dictionaries(
     {
         "object": st.just("event"),
-        "type": st.sampled_from(sorted(HANDLERS)) | st.text(max_size=20),
+        "type": st.sampled_from(sorted(HANDLED)) | st.text(max_size=20),
         "data": st.fixed_dictionaries({"object": stripe_objects}),
+        "created": st.integers(min_value=1, max_value=2**32),
     }
 )
 _event_ids = itertools.count(1)
+# The same events with any field missing or of the wrong kind: a string where a number belongs,
+# metadata that is not an object, an empty object, a number where an id belongs.
+odd_objects = st.dictionaries(
+    st.sampled_from(
+        [
+            "id",
+            "metadata",
+            "client_reference_id",
+            "payment_intent",
+            "payment_status",
+            "status",
+            "amount_total",
+            "amount",
+            "amount_refunded",
+            "created",
+            "charge",
+            "balance_transactions",
+            "failure_reason",
+            "reason",
+        ]
+    ),
+    json_values | st.sampled_from(["1000", "1e3", -1, 2**70, 1.5, True, [], {}, "cs_1"]),
+    max_size=8,
+)
+odd_events = st.fixed_dictionaries(
+    {
+        "object": st.just("event"),
+        "type": st.sampled_from(sorted(HANDLED)),
+        "data": st.fixed_dictionaries({"object": odd_objects}),
+        "created": st.one_of(st.integers(min_value=1, max_value=2**32), json_values),
+        "api_version": st.one_of(st.just("2026-10-28.endive"), json_values),
+    }
+)
 
 
 @FUZZ
@@ -424,4 +469,27 @@ def test_webhook_events_with_any_values(site, event):
     status = response.status_code
     response.close()
     assert status < 500, f"signed webhook {event!r} answered {status}"
+    site.assert_totals_add_up()
+
+
+@FUZZ
+@given(event=odd_events)
+@example(
+    event={
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {"object": {}},
+        "created": 1,
+        "api_version": None,
+    }
+)
+def test_signed_events_with_odd_fields_are_refused_whole(site, event):
+    """A correctly signed event with missing or odd fields is answered 400 (or 200 when there
+    is nothing of ours in it), never 500, and the money stays as it was."""
+    body = json.dumps({"id": f"evt_odd_{next(_event_ids)}", **event}).encode()
+    headers = {"Stripe-Signature": stripe_events.sign(body), "Content-Type": "application/json"}
+    response = site.client().post("/stripe/webhook", data=body, headers=headers)
+    status = response.status_code
+    response.close()
+    assert status in (200, 400), f"signed webhook {event!r} answered {status}"
     site.assert_totals_add_up()

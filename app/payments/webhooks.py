@@ -128,6 +128,7 @@ def _check_version(event: dict) -> None:
     """Events come in the webhook endpoint's API version (set in Stripe's Dashboard), not the
     one we pin: say so once per version, so an organiser can line the two up."""
     version = event.get("api_version")
+    version = version[:40] if isinstance(version, str) else "(none)"
     if version != payments.API_VERSION and version not in _versions_seen:
         _versions_seen.add(version)
         log.warning(
