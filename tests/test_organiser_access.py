@@ -42,6 +42,7 @@ def routes(ids) -> dict[str, tuple[str, str]]:
         "organiser.money.confirm_cash": ("POST", f"/organiser/donations/{c}/confirm"),
         "organiser.money.reject_cash": ("POST", f"/organiser/donations/{c}/reject"),
         "organiser.money.refund_donation": ("POST", f"/organiser/donations/{d}/refund"),
+        "organiser.money.decide_held_donation": ("POST", f"/organiser/donations/{d}/review"),
         "organiser.money.correct_donation_gift_aid": ("POST", f"/organiser/donations/{d}/gift-aid"),
         "organiser.moderation.show_moderation": ("GET", "/organiser/moderation"),
         "organiser.moderation.moderate_page": ("POST", f"/organiser/pages/{p}/moderate"),

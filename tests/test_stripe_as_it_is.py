@@ -224,6 +224,8 @@ def test_an_event_in_another_api_version_is_applied_and_said_once(
     from app.payments import webhooks
 
     webhooks._versions_seen.clear()
+    # Alembic's logging set-up (test_migrations) disables loggers that already exist.
+    logging.getLogger("app.payments.webhooks").disabled = False
     stripe_sandbox.sandbox.store.api_version = "2025-01-27.acacia"
     try:
         with caplog.at_level(logging.WARNING, logger="app.payments.webhooks"):

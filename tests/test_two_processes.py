@@ -155,7 +155,9 @@ def _events(donations) -> list[bytes]:
         session = se.checkout_session(donation_id, amount)
         events.append(se.event("checkout.session.completed", session))
         if n % REFUND_EVERY == 0:
-            refund = se.refund(donation_id, REFUND_PENCE)
+            refund = se.refund(
+                donation_id, REFUND_PENCE, metadata={"donation_id": str(donation_id)}
+            )
             events.append(se.event("refund.created", refund))
     return events
 
