@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install run sandbox test test-postgres lint format bench bench-load
+.PHONY: help install run sandbox test test-postgres lint format bench bench-load bench-chaos
 
 help: ## Show these targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,3 +52,6 @@ bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (i
 
 bench-load: $(BIN)/.installed ## The big day: 500 viewers polling while donations complete (SQLite, then PostgreSQL x2)
 	$(BIN)/python -m bench.load
+
+bench-chaos: $(BIN)/.installed ## A day of donations while Stripe misbehaves; the books must agree to the penny (SQLite)
+	$(BIN)/python -m bench.chaos

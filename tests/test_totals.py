@@ -73,6 +73,20 @@ def test_offline_money_is_split_out_and_covered_fees_are_counted(make):
     assert row.fees_covered_pence == 36
 
 
+def test_a_refund_of_the_gift_and_part_of_the_fee_still_counts_the_fee_kept(make):
+    """Refunds come off the gift first: refunding £10.10 of £10.00 + 35p fee cover leaves 25p
+    with the charity, and the totals must say so (what Stripe kept, to the penny)."""
+    app = make.app
+    donation = make.donation(1000, fee_cover_pence=35)
+    change(app, donation, refunded_pence=1010)
+    row = read(app)
+    assert (row.raised_pence, row.fees_covered_pence, row.refunded_pence) == (0, 25, 1010)
+    assert row.supporters == 0  # nothing of the gift is left
+    change(app, donation, refunded_pence=1035)
+    row = read(app)
+    assert (row.raised_pence, row.fees_covered_pence) == (0, 0)
+
+
 def test_page_donations_move_the_page_and_the_event(make):
     app = make.app
     page = make.participant()

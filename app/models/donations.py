@@ -182,10 +182,14 @@ class Donation(db.Model):
             return Contribution()
         if self.held_for_review:
             return Contribution(held_pence=max(0, (self.taken_pence or 0) - self._gone_pence))
-        gone = Contribution(refunded_pence=self.refunded_pence, disputed_pence=self.disputed_pence)
         net = self.net_pence
         if net == 0:
-            return gone
+            # Refunds come off the gift first: any fee cover left is still the charity's.
+            return Contribution(
+                fees_covered_pence=self.kept_pence,
+                refunded_pence=self.refunded_pence,
+                disputed_pence=self.disputed_pence,
+            )
         online = self.source == DonationSource.ONLINE
         return Contribution(
             raised_pence=net,
