@@ -1,6 +1,8 @@
 """Refunds from the dashboard: card donations through Stripe (the total follows Stripe's
 `charge.refunded` webhook, never this request), cash and cheques by recording them."""
 
+from collections import defaultdict
+
 from sqlalchemy import select
 
 from app import audit, payments
@@ -29,40 +31,43 @@ class RefundNotPossible(Exception):
 
 
 def refundable_pence(donation: Donation) -> int:
-    """The most that can still be refunded: what Stripe took (with any fee the donor covered)
-    for a card donation, the gift for cash; nothing unless it is paid and not disputed."""
+    """The most that can still be refunded in one go: what is left of the payment a refund
+    would go to (with any fee the donor covered) for a card donation, the gift for cash;
+    nothing unless it is paid and not disputed."""
     if donation.status != DonationStatus.PAID:
         return 0
     if donation.dispute_status in (DisputeStatus.OPEN, DisputeStatus.LOST):
         return 0
     if donation.source == DonationSource.ONLINE:
-        if not donation.stripe_payment_intent_id:
-            return 0
-        taken = donation.taken_pence or donation.amount_pence + donation.fee_cover_pence
-        return max(0, taken - _asked_pence(donation))
+        return _payment_to_refund(donation)[1]
     return donation.net_pence
 
 
-def _asked_pence(donation: Donation) -> int:
-    """Refunds already asked of Stripe and not failed: pending ones will still take money."""
-    return sum(
-        db.session.scalars(
-            select(Refund.amount_pence).where(
-                Refund.donation_id == donation.id,
-                Refund.status.not_in([RefundStatus.FAILED, RefundStatus.CANCELED]),
-            )
+def _payment_to_refund(donation: Donation) -> tuple[str | None, int]:
+    """Which payment a refund goes to, and how much of it is left: the latest with money left,
+    so a donation paid twice refunds the second payment first. Refunds asked of Stripe and not
+    failed count as gone: a pending one will still take its money."""
+    asked = defaultdict(int)
+    for intent, pence in db.session.execute(
+        select(Refund.payment_intent_id, Refund.amount_pence).where(
+            Refund.donation_id == donation.id,
+            Refund.status.not_in([RefundStatus.FAILED, RefundStatus.CANCELED]),
         )
-    )
-
-
-def _payment_to_refund(donation: Donation) -> str:
-    """Which payment to refund: the latest one, so a donation paid twice refunds the second."""
-    latest = db.session.scalar(
-        select(CheckoutSession.payment_intent_id)
+    ):
+        asked[intent] += pence
+    payments_made = db.session.execute(
+        select(CheckoutSession.payment_intent_id, CheckoutSession.amount_total_pence)
         .where(CheckoutSession.donation_id == donation.id, CheckoutSession.paid_at.is_not(None))
-        .order_by(CheckoutSession.paid_at.desc())
-    )
-    return latest or donation.stripe_payment_intent_id
+        .order_by(CheckoutSession.paid_at.desc(), CheckoutSession.id)
+    ).all()
+    if not payments_made and donation.stripe_payment_intent_id:  # paid before sessions were kept
+        total = donation.amount_pence + donation.fee_cover_pence
+        payments_made = [(donation.stripe_payment_intent_id, total)]
+    for intent, taken in payments_made:
+        left = taken - asked[intent]
+        if intent and left > 0:
+            return intent, left
+    return None, 0
 
 
 def refund(donation_id: int, organiser: User, amount_pence: int, key: str, reason: str) -> str:
@@ -101,9 +106,9 @@ def _refund_card(donation_id: int, organiser: User, amount_pence: int, key: str,
             f"Only {format_pence(refundable_pence(donation))} can still be refunded"
         )
     try:
-        stripe_refund = payments.create_refund(
-            donation, _payment_to_refund(donation), amount_pence, key, reason
-        )
+        # A form sent again goes to the payment its first sending refunded, to be found there.
+        intent = already.payment_intent_id if already else _payment_to_refund(donation)[0]
+        stripe_refund = payments.create_refund(donation, intent, amount_pence, key, reason)
         found = facts.refund(stripe_refund)
     except payments.RefundRefused as exc:
         raise RefundNotPossible(str(exc)) from exc

@@ -151,7 +151,9 @@ def count_as_taken(donation: Donation, organiser, note: str) -> None:
     what was taken less any fee cover, so the totals equal Stripe's figure from now on."""
     before = donation.contribution().raised_pence
     with totals.tracking(donation):
-        fee = min(donation.fee_cover_pence, donation.taken_pence)
+        # The fee cover stays only if Stripe took more than it; a gift is never 0p (a session
+        # Stripe calls paid has taken at least its minimum charge).
+        fee = donation.fee_cover_pence if donation.taken_pence > donation.fee_cover_pence else 0
         donation.fee_cover_pence = fee
         donation.amount_pence = max(1, donation.taken_pence - fee)
         reason, donation.review_reason = donation.review_reason, ""
