@@ -129,6 +129,18 @@ def session(obj) -> SessionFacts:
     )
 
 
+def _money_back(obj: dict) -> dict:
+    """What a refund and a dispute share: whose payment, how much, when."""
+    return {
+        "id": _string(obj, "id"),
+        "donation_id": donation_id(obj),
+        "payment_intent_id": _id_of(obj.get("payment_intent"), "payment_intent"),
+        "charge_id": _id_of(obj.get("charge"), "charge"),
+        "amount": _amount(obj, "amount"),
+        "created": timestamp(obj),
+    }
+
+
 @dataclass(frozen=True)
 class RefundFacts:
     """A refund: how much, of which payment, and its status."""
@@ -154,14 +166,9 @@ def refund(obj) -> RefundFacts:
     key = _metadata(obj).get("plunge_refund_key")
     failure = obj.get("failure_reason")
     return RefundFacts(
-        id=_string(obj, "id"),
-        donation_id=donation_id(obj),
-        payment_intent_id=_id_of(obj.get("payment_intent"), "payment_intent"),
-        charge_id=_id_of(obj.get("charge"), "charge"),
-        amount=_amount(obj, "amount"),
+        **_money_back(obj),
         status=status,
         failure_reason=failure[:100] if isinstance(failure, str) else "",
-        created=timestamp(obj),
         request_key=key[:100] if isinstance(key, str) else "",
     )
 
@@ -219,14 +226,9 @@ def dispute(obj, event_type: str = "") -> DisputeFacts:
         raise Malformed("balance_transactions")
     reason = obj.get("reason")
     return DisputeFacts(
-        id=_string(obj, "id"),
-        donation_id=donation_id(obj),
-        payment_intent_id=_id_of(obj.get("payment_intent"), "payment_intent"),
-        charge_id=_id_of(obj.get("charge"), "charge"),
-        amount=_amount(obj, "amount"),
+        **_money_back(obj),
         status=status,
         reason=reason[:50] if isinstance(reason, str) else "",
-        created=timestamp(obj),
         withdrawn=event_type == "charge.dispute.funds_withdrawn" or any(a < 0 for a in amounts),
         reinstated=event_type == "charge.dispute.funds_reinstated" or any(a > 0 for a in amounts),
     )
