@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, url_for
 from flask import session as browser_session
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -244,8 +244,12 @@ def _wait_for_session(donation_id: int) -> Donation:
 
 
 def resume_token(donation: Donation) -> str:
-    """A link back to a filled-in form, that only the donor's browser was given."""
-    return _resume_serializer().dumps(donation.id)
+    """A link back to a filled-in form, that only the donor's browser was given. Dated from
+    when its Checkout Session opens, not from now: the link is part of the request sent to
+    Stripe, and a retry must send the very same request (see create_checkout_session)."""
+    opened = payments.checkout_expiry(donation) - int(payments.CHECKOUT_LIFETIME.total_seconds())
+    signer = {"signer": _SignedAt, "signer_kwargs": {"at": opened}}
+    return _resume_serializer(**signer).dumps(donation.id)
 
 
 def donation_from_token(token: str) -> Donation | None:
@@ -261,8 +265,20 @@ def donation_from_token(token: str) -> Donation | None:
     return db.session.get(Donation, donation_id) if isinstance(donation_id, int) else None
 
 
-def _resume_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="resume-donation")
+def _resume_serializer(**options) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="resume-donation", **options)
+
+
+class _SignedAt(TimestampSigner):
+    """Signs with a given time instead of now (checking a signature still uses now)."""
+
+    def __init__(self, *args, at: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.at = at
+
+    def get_timestamp(self) -> int:
+        """The time the signature says it was made."""
+        return self.at
 
 
 def resume_refused(donation: Donation) -> str | None:
