@@ -23,7 +23,7 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
 
-run: $(BIN)/.installed ## Serve the demo event at http://127.0.0.1:$(PORT) (SQLite, Stripe sandbox, local mail)
+run: $(BIN)/.installed ## Serve the demo at http://127.0.0.1:$(PORT) (SQLite; Stripe sandbox on PORT+7111, mail to instance/mail/)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(BIN)/python -m sandbox.devserver --port $(PORT)

@@ -16,6 +16,12 @@ from .errors import StripeError
 bp = Blueprint("checkout_page", __name__, template_folder="templates")
 
 FIELDS = ("card_number", "expiry", "cvc", "name", "email")
+# TEST MODE's yellow and black, so the tab says "sandbox" as loudly as the page does.
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#ffdd00" stroke="#0b0c0c" stroke-width="4"/>'
+    '<path d="M9 10h14M16 10v14" stroke="#0b0c0c" stroke-width="4"/></svg>'
+)
 # A card error's Stripe `param` -> the form field it is about.
 PARAM_FIELDS = {"number": "card_number", "exp_month": "expiry", "cvc": "cvc"}
 
@@ -128,3 +134,10 @@ def authenticate(session_id):
         values = {"card_number": entry.card.number, "name": entry.name, "email": entry.email}
         values["expiry"] = f"{entry.exp_month:02d} / {entry.exp_year % 100:02d}"
         return _after(session, attempt, values)
+
+
+@bp.get("/favicon.ico")  # browsers ask here whatever a page declares
+@bp.get("/favicon.svg")  # registered first, so url_for gives this address
+def favicon():
+    """The hosted page's tab icon."""
+    return FAVICON, 200, {"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"}

@@ -71,6 +71,7 @@ TABLE: dict[str, list[Try]] = {
     # The site ------------------------------------------------------------------------------
     "static": [Try("GET", "/static/css/plunge.css", everyone("200"))],
     "security.security_txt": [Try("GET", "/.well-known/security.txt", everyone("200"))],
+    "events.show_favicon": [Try("GET", "/favicon.ico", everyone("200"))],
     "events.show_event": [Try("GET", "/", everyone("200"))],
     "events.show_progress": [Try("GET", "/progress", everyone("200"))],
     "events.show_privacy": [Try("GET", "/privacy", everyone("200"))],

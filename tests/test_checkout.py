@@ -228,3 +228,62 @@ def test_sending_the_form_again_after_its_page_timed_out_starts_afresh(
     )
     assert retried.status_code == 303
     assert session_id_of(retried) != session_id_of(first)
+
+
+def test_the_thanks_page_names_the_donor_only_in_the_browser_that_gave(
+    donor, stripe_sandbox, event
+):
+    response, _ = submit(donor)
+    session_id = session_id_of(response)
+    pay(stripe_sandbox, session_id)
+    stranger = requests.get(f"{donor.base}/donate/thanks?session_id={session_id}")
+    assert stranger.status_code == 200
+    assert "Thank you!" in stranger.text and "£20.00</strong> raised" in stranger.text
+    assert "Fiona" not in stranger.text and "fiona@example.org" not in stranger.text
+    mine = donor.get(f"{donor.base}/donate/thanks?session_id={session_id}")
+    assert "Thank you, Fiona Campbell!" in mine.text and "fiona@example.org" in mine.text
+
+
+def test_the_thanks_and_the_receipt_say_the_gift_the_fee_covered_and_the_total(
+    donor, stripe_sandbox, event, smtp
+):
+    response, _ = submit(donor, amount_preset="other", other_amount="15", cover_fee="y")
+    session_id = session_id_of(response)
+    pay(stripe_sandbox, session_id)
+    [donation], _ = state(event)
+    assert (donation.amount_pence, donation.fee_cover_pence) == (1500, 44)
+    thanks = donor.get(f"{donor.base}/donate/thanks?session_id={session_id}").text
+    said = re.sub(r"<[^>]+>", " ", thanks)
+    assert re.search(r"Your gift\s+£15\.00", said)
+    assert re.search(r"Card fee you covered\s+£0\.44", said)
+    assert re.search(r"Total charged\s+£15\.44", said)
+    [receipt] = smtp.wait_for("fiona@example.org")
+    text = receipt.get_body(("plain",)).get_content()
+    assert "Your gift: £15.00" in text
+    assert "Card fee you covered: £0.44" in text
+    assert "Total charged: £15.44" in text
+
+
+def test_the_checkout_lines_read_as_a_person_would_write_them(donor, stripe_sandbox, make):
+    make.participant()
+    response, _ = submit(donor, "/donate/aisha", cover_fee="y")
+    [create] = [e for e in stripe_sandbox.requests if e["path"] == "/v1/checkout/sessions"]
+    names = [line["price_data"]["product_data"]["name"] for line in create["params"]["line_items"]]
+    assert names == ["Sponsoring Aisha Rahman for Carers Voice", "Card fee, covered by you"]
+    assert response.status_code == 303
+
+
+def test_the_longest_checkout_line_names_fit_stripes_schema(event):
+    from app import payments
+    from app.models import SponsorPage, User
+
+    with event.test_request_context():
+        page = SponsorPage(slug="a" * 40, participant=User(name="N" * 100))
+        donation = Donation(id=7, amount_pence=1000, fee_cover_pence=36, sponsor_page=page)
+        donation.donor_email = "a@b.co"
+        the_event = event_obj(event)
+        the_event.charity_name, the_event.name = "C" * 160, "E" * 120
+        for gift in (donation, Donation(id=8, amount_pence=1000, fee_cover_pence=0)):
+            params = payments.checkout_params(gift, the_event, "http://x/s", "http://x/c")
+            params["customer_email"] = "a@b.co"
+            assert_valid_request("POST /v1/checkout/sessions", params)

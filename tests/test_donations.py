@@ -215,3 +215,93 @@ def test_a_write_elsewhere_during_the_call_to_stripe_does_not_fail_the_donation(
     assert response.status_code == 303
     assert response.headers["Location"] == _CheckoutSession.url
     assert _stored_session(no_csrf) == _CheckoutSession.id
+
+
+def _resume_link(app, donation_id: int) -> str:
+    from app.donations.service import resume_token
+
+    with app.test_request_context():
+        return f"/donate/resume/{resume_token(db.session.get(Donation, donation_id))}"
+
+
+def _later(monkeypatch, seconds: float) -> None:
+    """Move the clock that checks signed links forward."""
+    import time
+    from types import SimpleNamespace
+
+    import itsdangerous.timed
+
+    now = time.time()
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: now + seconds))
+
+
+PERSONAL = ("Fiona Campbell", "fiona@example.org", "12 Kelvin Way", "G12 8QQ")
+
+
+def _gift_aid_donation(make, status) -> int:
+    from app.models import DonationStatus
+
+    return make.donation(
+        2000,
+        status=DonationStatus(status),
+        donor_name="Fiona Campbell",
+        gift_aid=True,
+        gift_aid_first_name="Fiona",
+        gift_aid_last_name="Campbell",
+        gift_aid_house="12 Kelvin Way",
+        gift_aid_postcode="G12 8QQ",
+    )
+
+
+@pytest.mark.parametrize("status", ["paid", "processing"])
+def test_a_resume_link_after_paying_says_complete_and_shows_no_personal_data(client, make, status):
+    link = _resume_link(make.app, _gift_aid_donation(make, status))
+    response = client.get(link)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This donation is complete, thank you" in html
+    assert not [detail for detail in PERSONAL if detail in html]
+    assert 'name="donor_name"' not in html
+
+
+@pytest.mark.parametrize("status", ["pending", "expired"])
+def test_a_resume_link_brings_back_an_unpaid_donation(client, make, status):
+    response = client.get(_resume_link(make.app, _gift_aid_donation(make, status)))
+    assert response.status_code == 200
+    assert 'value="12 Kelvin Way"' in response.get_data(as_text=True)
+
+
+def test_a_resume_link_expires_a_little_after_its_checkout_session(client, make, monkeypatch):
+    from app import payments
+    from app.donations.service import RESUME_LINK_LIFETIME
+
+    assert payments.CHECKOUT_LIFETIME < RESUME_LINK_LIFETIME <= 2 * payments.CHECKOUT_LIFETIME
+    link = _resume_link(make.app, _gift_aid_donation(make, "pending"))
+    _later(monkeypatch, payments.CHECKOUT_LIFETIME.total_seconds() + 60)
+    assert client.get(link).status_code == 200
+    _later(monkeypatch, RESUME_LINK_LIFETIME.total_seconds() + 60)
+    response = client.get(link)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert "This link has expired" in html and "nothing was charged" in html.lower()
+    assert not [detail for detail in PERSONAL if detail in html]
+
+
+def test_a_tampered_or_untimed_resume_link_is_a_clear_page(client, make):
+    from itsdangerous import URLSafeSerializer
+
+    donation_id = _gift_aid_donation(make, "pending")
+    good = _resume_link(make.app, donation_id)
+    untimed = URLSafeSerializer(make.app.secret_key, salt="resume-donation").dumps(donation_id)
+    for link in (good[:-3] + "abc", f"/donate/resume/{untimed}", "/donate/resume/x.y.z"):
+        response = client.get(link)
+        assert response.status_code == 404
+        assert "This link doesn't work" in response.get_data(as_text=True).replace("&#39;", "'")
+
+
+def test_a_resume_link_is_the_same_when_the_request_to_stripe_is_retried(make, monkeypatch):
+    # It is part of the Checkout Session request, whose idempotency key is a digest of it.
+    donation_id = _gift_aid_donation(make, "pending")
+    first = _resume_link(make.app, donation_id)
+    _later(monkeypatch, 5)
+    assert _resume_link(make.app, donation_id) == first

@@ -208,3 +208,11 @@ def test_the_event_page_leads_to_the_donation_form_while_donations_are_open(clie
     with event.app_context():
         configure_event(donations_open=False)
     assert "Donate to the event" not in client.get("/").get_data(as_text=True)
+
+
+def test_favicon_ico_is_a_real_icon_even_before_an_event_is_set_up(client):
+    # Browsers ask for /favicon.ico whatever the page declares; it was a 404.
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+        assert response.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}

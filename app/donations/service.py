@@ -6,7 +6,8 @@ import time
 from datetime import timedelta
 
 from flask import abort, current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import session as browser_session
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -31,11 +32,22 @@ class CheckoutInProgress(Exception):
     """The same form is being sent to Stripe by another request right now."""
 
 
+class ResumeLinkExpired(Exception):
+    """A "back to the form" link older than any Checkout Session it could have come from."""
+
+
 # A request that claimed a donation's checkout and then died (a crashed worker) holds the
 # claim no longer than this; the retry then sends the very same request to Stripe.
 CLAIM_LIFETIME = timedelta(minutes=2)
 # How long a second submit of the same form waits for the first to get its session.
 CLAIM_WAIT_SECONDS = 8.0
+# A resume link lives in browser history and at Stripe; it need outlast its Checkout Session
+# (open for CHECKOUT_LIFETIME) only by a donor slow to press "Back".
+RESUME_LINK_LIFETIME = payments.CHECKOUT_LIFETIME + timedelta(minutes=30)
+# Only a donation still waiting for payment may show its details again through its link.
+RESUMABLE = (DonationStatus.PENDING, DonationStatus.EXPIRED)
+# How many of this browser's latest donations it may see the donor's details of, on thanks.
+RECENT_IN_BROWSER = 5
 
 
 def public_page_or_404(slug: str | None) -> SponsorPage | None:
@@ -232,17 +244,63 @@ def _wait_for_session(donation_id: int) -> Donation:
 
 
 def resume_token(donation: Donation) -> str:
-    """A link back to a filled-in form, that only the donor's browser was given."""
-    return URLSafeSerializer(current_app.secret_key, salt="resume-donation").dumps(donation.id)
+    """A link back to a filled-in form, that only the donor's browser was given. Dated from
+    when its Checkout Session opens, not from now: the link is part of the request sent to
+    Stripe, and a retry must send the very same request (see create_checkout_session)."""
+    opened = payments.checkout_expiry(donation) - int(payments.CHECKOUT_LIFETIME.total_seconds())
+    signer = {"signer": _SignedAt, "signer_kwargs": {"at": opened}}
+    return _resume_serializer(**signer).dumps(donation.id)
 
 
 def donation_from_token(token: str) -> Donation | None:
-    """The donation a resume link points to, or None if the link was tampered with."""
+    """The donation a resume link points to, or None if the link was tampered with; raises
+    ResumeLinkExpired once it is older than RESUME_LINK_LIFETIME."""
+    max_age = int(RESUME_LINK_LIFETIME.total_seconds())
     try:
-        donation_id = URLSafeSerializer(current_app.secret_key, salt="resume-donation").loads(token)
+        donation_id = _resume_serializer().loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ResumeLinkExpired from None
     except BadSignature:
         return None
     return db.session.get(Donation, donation_id) if isinstance(donation_id, int) else None
+
+
+def _resume_serializer(**options) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="resume-donation", **options)
+
+
+class _SignedAt(TimestampSigner):
+    """Signs with a given time instead of now (checking a signature still uses now)."""
+
+    def __init__(self, *args, at: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.at = at
+
+    def get_timestamp(self) -> int:
+        """The time the signature says it was made."""
+        return self.at
+
+
+def resume_refused(donation: Donation) -> str | None:
+    """Why a resume link may no longer bring back the donor's details ("complete" once paid or
+    paying, "closed" otherwise), or None while the donation still waits for payment."""
+    if donation.status in RESUMABLE:
+        return None
+    if donation.status in (DonationStatus.PAID, DonationStatus.PROCESSING):
+        return "complete"
+    return "closed"
+
+
+def remember_in_browser(donation: Donation) -> None:
+    """Note in this browser's session that it made the donation, so its thanks page (and only
+    that browser's) may greet the donor by name."""
+    recent = [i for i in browser_session.get("recent_donations", []) if i != donation.id]
+    browser_session["recent_donations"] = [donation.id, *recent][:RECENT_IN_BROWSER]
+
+
+def made_in_this_browser(donation: Donation) -> bool:
+    """Whether this browser's session sent the form for the donation."""
+    return donation.id in browser_session.get("recent_donations", [])
 
 
 def prefill_from(donation: Donation) -> dict:

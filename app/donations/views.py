@@ -28,6 +28,7 @@ def donate(slug: str | None = None):
     if not form.validate():
         return _form_page(form, event, page), 422
     donation = service.record_pending(form, page, event)
+    service.remember_in_browser(donation)
     try:
         url = service.checkout_url(donation)
     except payments.PaymentsUnavailable:
@@ -76,15 +77,23 @@ def thank_donor():
         donation=donation,
         progress=progress or event_progress(),
         paid=donation.status == DonationStatus.PAID,
+        mine=service.made_in_this_browser(donation),
     )
 
 
 @bp.get("/resume/<token>")
 def resume_donation(token: str):
-    """Back from Checkout without paying: the form again, as the donor left it."""
-    donation = service.donation_from_token(token)
+    """Back from Checkout without paying: the form again, as the donor left it (while the
+    donation is unpaid and the link is fresh; never the donor's details after that)."""
+    try:
+        donation = service.donation_from_token(token)
+    except service.ResumeLinkExpired:
+        return render_template("donations/resume_closed.html", reason="expired"), 410
     if donation is None:
-        abort(404)
+        return render_template("donations/resume_closed.html", reason="broken"), 404
+    refused = service.resume_refused(donation)
+    if refused:
+        return render_template("donations/resume_closed.html", reason=refused)
     event = service.event_or_404()
     service.abandon(donation)
     form = service.new_form(event, **service.prefill_from(donation))

@@ -1,6 +1,6 @@
 """The event page and its live progress partial."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
 from app.events import service
 from app.extensions import limiter
@@ -53,3 +53,10 @@ def show_privacy():
 def show_accessibility():
     """The accessibility statement: what we test, what we know falls short, how to tell us."""
     return render_template("events/accessibility.html", event=service.get_event())
+
+
+@bp.get("/favicon.ico")
+def show_favicon():
+    """The tab icon browsers ask for at this address whatever a page declares (a real .ico,
+    drawn as static/favicon.svg, for the browsers that cannot use the SVG)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)

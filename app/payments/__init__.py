@@ -21,6 +21,7 @@ FRESH_EXPIRY_BELOW = timedelta(minutes=35)
 # Cards only: Apple Pay and Google Pay come with cards on Stripe-hosted Checkout. Methods that
 # settle days later (bank debits) are left off on purpose; see README, "Payment methods".
 PAYMENT_METHOD_TYPES = ["card"]
+FEE_LINE_NAME = "Card fee, covered by you"
 
 
 class PaymentsUnavailable(Exception):
@@ -60,14 +61,9 @@ def checkout_params(donation: Donation, event: Event, success_url: str, cancel_u
     metadata = {"donation_id": str(donation.id)}
     if donation.sponsor_page is not None:
         metadata["sponsor_page"] = donation.sponsor_page.slug
-        product = (
-            f"Sponsoring {donation.sponsor_page.participant.name}, in aid of {event.charity_name}"
-        )
-    else:
-        product = f"Donation to {event.charity_name}: {event.name}"
-    line_items = [_line(product, donation.amount_pence)]
+    line_items = [_line(gift_line_name(donation, event), donation.amount_pence)]
     if donation.fee_cover_pence:
-        line_items.append(_line("Covering the card fee", donation.fee_cover_pence))
+        line_items.append(_line(FEE_LINE_NAME, donation.fee_cover_pence))
     return {
         "mode": "payment",
         "submit_type": "donate",
@@ -81,6 +77,14 @@ def checkout_params(donation: Donation, event: Event, success_url: str, cancel_u
         "cancel_url": cancel_url,
         "expires_at": checkout_expiry(donation),
     }
+
+
+def gift_line_name(donation: Donation, event: Event) -> str:
+    """The gift's line on Checkout, as a person would write it. At most 100 + 160 (or 160 + 120)
+    characters from the names' columns, well inside Stripe's 5,000 for a product name."""
+    if donation.sponsor_page is not None:
+        return f"Sponsoring {donation.sponsor_page.participant.name} for {event.charity_name}"
+    return f"Donation to {event.charity_name} for {event.name}"
 
 
 def checkout_expiry(donation: Donation) -> int:

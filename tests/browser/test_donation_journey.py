@@ -127,3 +127,43 @@ def test_donating_works_without_javascript(live_server, stripe_sandbox, chromium
     tab.get_by_role("button", name="Continue to secure payment").click()
     pay_with(tab, "4242 4242 4242 4242")
     expect(tab.get_by_role("heading", name="Thank you, Fiona Campbell!")).to_be_visible()
+
+
+VIEWPORTS = [{"width": 390, "height": 844}, {"width": 1280, "height": 800}]
+
+
+def fits_the_viewport(tab) -> bool:
+    return tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=["phone", "laptop"])
+def test_another_amount_shows_only_when_it_is_chosen(live_server, page, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(live_server + "/donate")
+    typed = page.get_by_label("Another amount, in pounds")
+    expect(page.get_by_label("£20", exact=True)).to_be_checked()
+    expect(typed).to_be_hidden()
+    page.get_by_label("Another amount", exact=True).check()
+    expect(typed).to_be_visible()
+    typed.fill("7.50")
+    assert fits_the_viewport(page)
+    page.get_by_label("£50", exact=True).check()
+    expect(typed).to_be_hidden()
+    assert fits_the_viewport(page)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=["phone", "laptop"])
+def test_another_amount_stays_shown_and_usable_without_javascript(
+    live_server, stripe_sandbox, chromium, viewport
+):
+    context = chromium.new_context(java_script_enabled=False, viewport=viewport)
+    tab = context.new_page()
+    fill_donation(tab, live_server, "£20", gift_aid=False)
+    typed = tab.get_by_label("Another amount, in pounds")
+    expect(typed).to_be_visible()
+    assert fits_the_viewport(tab)
+    tab.get_by_label("Another amount", exact=True).check()
+    typed.fill("7.50")
+    tab.get_by_role("button", name="Continue to secure payment").click()
+    expect(tab.get_by_role("button", name="Donate £7.50")).to_be_visible()
+    context.close()

@@ -186,7 +186,8 @@ def test_three_d_secure_fail_goes_back_to_the_form(client, new_session):
     )
 
     assert failed.status_code == 402
-    assert AUTH_FAILED in failed.text
+    assert text(failed).count(AUTH_FAILED) == 1
+    assert "Try again, or use another card" not in failed.text  # Stripe's message, once
     assert f'action="/checkout/{session.id}"' in failed.text
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
     assert submit(session, SUCCESS).status_code == 303
@@ -237,3 +238,14 @@ def test_amex_needs_a_four_digit_cvc(new_session):
 
     assert response.status_code == 422
     assert "Your card's security code is incomplete." in text(response)
+
+
+def test_the_hosted_page_has_a_favicon(new_session):
+    page = requests.get(new_session().url)
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page.text)[1]
+    base = page.url.split("/checkout/")[0]
+    for path in (icon, "/favicon.ico"):
+        response = requests.get(base + path)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("image/svg+xml")
+        assert response.text.startswith("<svg")
