@@ -54,7 +54,9 @@ def moved(path: str, draft: bool = False) -> dict[str, str]:
 
 
 ORGANISERS_ONLY = answers(LOGIN, "403", "403", "303 /p/aisha")
-LOGGED_IN_GO_HOME = answers("200", HOME, HOME, HOME)
+# Organisers are staff: logged in, they start on the dashboard, not a participant's home.
+DASHBOARD = "303 /organiser"
+LOGGED_IN_GO_HOME = answers("200", HOME, HOME, DASHBOARD)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ TABLE: dict[str, list[Try]] = {
     # Accounts ------------------------------------------------------------------------------
     "auth.signup": [
         Try("GET", "/auth/signup", LOGGED_IN_GO_HOME),
-        Try("POST", "/auth/signup", answers("422", HOME, HOME, HOME), {"name": ""}),
+        Try("POST", "/auth/signup", answers("422", HOME, HOME, DASHBOARD), {"name": ""}),
     ],
     "auth.check_email": [Try("GET", "/auth/check-email", everyone("302 /auth/login"))],
     "auth.confirm_signup": [
@@ -88,7 +90,7 @@ TABLE: dict[str, list[Try]] = {
     ],
     "auth.login": [
         Try("GET", "/auth/login", LOGGED_IN_GO_HOME),
-        Try("POST", "/auth/login", answers("422", HOME, HOME, HOME), {"email": ""}),
+        Try("POST", "/auth/login", answers("422", HOME, HOME, DASHBOARD), {"email": ""}),
     ],
     "auth.logout": [Try("POST", "/auth/logout", everyone("303 /"))],
     "auth.request_reset": [

@@ -427,5 +427,37 @@ def test_organiser_create_refuses_bad_input(runner, make):
 
 def test_an_organiser_can_log_in(client, auth, make):
     make.user(email="sandra@example.org")
-    assert auth.login(email="sandra@example.org").headers["Location"] == "/me"
-    assert "Hello, Sandra Organiser" in client.get("/me").get_data(as_text=True)
+    assert auth.login(email="sandra@example.org").headers["Location"] == "/organiser"
+    assert "Organiser dashboard" in client.get("/organiser").get_data(as_text=True)
+
+
+def _nav(page: str) -> str:
+    return page.split('aria-label="Your account"', 1)[1].split("</nav>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("role", "lands_on", "links"),
+    [
+        (Role.ORGANISER, "/organiser", ["Organiser dashboard", "Safety board"]),
+        (Role.INSTRUCTOR, "/safety/board", ["Safety board"]),
+    ],
+)
+def test_staff_land_on_their_own_pages_and_see_only_their_navigation(
+    client, auth, make, role, lands_on, links
+):
+    """Organisers and instructors are staff accounts: no sponsor page, no checklist of their own."""
+    make.user(email="staff@example.org", role=role)
+    assert auth.login(email="staff@example.org").headers["Location"] == lands_on
+    assert client.get("/auth/login").headers["Location"] == lands_on  # already logged in
+    nav = _nav(client.get(lands_on).get_data(as_text=True))
+    for link in links:
+        assert f">{link}</a>" in nav
+    assert "My page" not in nav and "My safety checklist" not in nav
+
+
+def test_participants_see_their_own_navigation(client, auth, make):
+    make.participant()
+    assert auth.login().headers["Location"] == "/me"
+    nav = _nav(client.get("/me").get_data(as_text=True))
+    assert ">My page</a>" in nav and ">My safety checklist</a>" in nav
+    assert "Organiser dashboard" not in nav and "Safety board" not in nav

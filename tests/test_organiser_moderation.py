@@ -4,7 +4,7 @@ with the reason in the history; the public pages follow."""
 import pytest
 
 from app.extensions import db
-from app.models import AuditEntry, Donation, SponsorPage, SponsorUpdate
+from app.models import AuditEntry, Donation, DonationStatus, SponsorPage, SponsorUpdate
 from tests.accounts import AuthActions
 
 
@@ -120,3 +120,28 @@ def test_a_page_waiting_for_approval_is_approved_here(make, organiser):
 )
 def test_moderating_nothing_is_a_404(organiser, url):
     assert organiser.post(url, {}).status_code == 404
+
+
+def test_only_messages_the_public_sees_or_will_see_are_listed(make, organiser, page_id):
+    """Declined, abandoned and expired donations were never public: nothing to moderate."""
+    shown = {
+        "Paid and counted": DonationStatus.PAID,
+        "Bank debit settling": DonationStatus.PROCESSING,
+    }
+    never_public = {
+        "Card declined": DonationStatus.FAILED,
+        "Checkout abandoned": DonationStatus.PENDING,
+        "Checkout expired": DonationStatus.EXPIRED,
+    }
+    for message, status in {**shown, **never_public}.items():
+        make.donation(1000, page_id=page_id, status=status, message=message)
+    held = make.donation(1000, page_id=page_id, message="Held for review")
+    with make.app.app_context():
+        db.session.get(Donation, held).review_reason = "dispute"
+        db.session.commit()
+
+    listing = organiser.client.get("/organiser/moderation").get_data(as_text=True)
+    for message in shown:
+        assert message in listing
+    for message in [*never_public, "Held for review"]:
+        assert message not in listing

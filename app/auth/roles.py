@@ -2,8 +2,10 @@
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user, login_required
+
+from app.models import Role
 
 
 def roles_required(*roles):
@@ -20,3 +22,17 @@ def roles_required(*roles):
         return wrapped
 
     return decorator
+
+
+# Where each role starts after logging in: organisers and instructors are staff accounts,
+# with no sponsor page or checklist of their own.
+LANDING = {
+    Role.ORGANISER: "organiser.dashboard",
+    Role.INSTRUCTOR: "safety.show_board",
+    Role.PARTICIPANT: "me.home",
+}
+
+
+def landing_url(user) -> str:
+    """Where `user` starts: the dashboard, the safety board or their own home."""
+    return url_for(LANDING.get(user.role, "me.home"))

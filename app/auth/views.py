@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
 from app.auth import forms, service
+from app.auth.roles import landing_url
 from app.extensions import limiter
 from app.urls import url_if_exists
 
@@ -18,7 +19,7 @@ ATTEMPTS = "10 per minute; 50 per hour"
 
 
 def _home():
-    return redirect(url_for("me.home"), 303)
+    return redirect(landing_url(current_user), 303)
 
 
 def _hx_redirect(endpoint: str):
@@ -96,7 +97,7 @@ def _safe_next(target: str | None) -> str:
     parts = urlsplit(target or "")
     ok = target and target.startswith("/") and not parts.scheme and not parts.netloc
     if not ok or target.startswith("//") or "\\" in target:
-        return url_for("me.home")
+        return landing_url(current_user)
     return target
 
 

@@ -45,13 +45,17 @@ class ItemKind(enum.StrEnum):
 
 
 class SafetySettings(db.Model):
-    """The checklist's rules: the minimum age on the day and the weight limit."""
+    """The checklist's rules: the minimum age on the day, the weight limit, and when on the
+    event day the on-the-day items may be signed off."""
 
     __tablename__ = "safety_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True, default=SETTINGS_ID)
     min_age: Mapped[int] = mapped_column(default=16)
     weight_limit_kg: Mapped[int] = mapped_column(default=120)
+    # Briefing, kit and harness are signed off from this many hours before the event starts
+    # until the end of the event day (UK time): never months ahead.
+    on_the_day_hours_before: Mapped[int] = mapped_column(default=2, server_default="2")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

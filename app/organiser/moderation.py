@@ -5,8 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import audit
+from app.events.service import counted_clause
 from app.extensions import db
-from app.models import Donation, SponsorPage, SponsorUpdate, utcnow
+from app.models import Donation, DonationStatus, SponsorPage, SponsorUpdate, utcnow
 from app.pages import service as pages
 
 RECENT = 20
@@ -44,13 +45,19 @@ def moderate_update(update: SponsorUpdate, action: str, reason: str) -> str:
     return "The update is shown again."
 
 
+def _public_or_soon():
+    """Donations whose message the public sees (they count) or is about to see (a bank debit
+    still settling). Declined, abandoned and expired ones were never public: nothing to moderate."""
+    return counted_clause() | (Donation.status == DonationStatus.PROCESSING)
+
+
 def recent_messages(limit: int = RECENT) -> list[Donation]:
-    """The latest donations with a message, hidden or not, newest first."""
+    """The latest donations with a message the public sees or will, hidden or not, newest first."""
     return list(
         db.session.scalars(
             select(Donation)
             .options(joinedload(Donation.sponsor_page).joinedload(SponsorPage.participant))
-            .where(Donation.message != "")
+            .where(Donation.message != "", _public_or_soon())
             .order_by(Donation.id.desc())
             .limit(limit)
         )
@@ -70,11 +77,11 @@ def recent_updates(limit: int = RECENT) -> list[SponsorUpdate]:
 
 
 def hidden_messages(limit: int = 100) -> list[Donation]:
-    """Messages an organiser hid, most recently hidden first."""
+    """Messages an organiser hid (that restoring would show), most recently hidden first."""
     return list(
         db.session.scalars(
             select(Donation)
-            .where(Donation.message_hidden_at.is_not(None))
+            .where(Donation.message_hidden_at.is_not(None), _public_or_soon())
             .order_by(Donation.message_hidden_at.desc())
             .limit(limit)
         )

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.auth.roles import roles_required
 from app.models import Role
-from app.safety import bp, forms, roster, service
+from app.safety import bp, forms, on_the_day, roster, service
 from app.safety.status import participants, status_of, statuses
 from app.web import page_number
 
@@ -53,6 +53,7 @@ def _board_context(view: dict) -> dict:
         "filters": {key: FILTERS[key][0] for key in allowed},
         "columns": _columns(everyone),
         "to_remind": 0 if _is_instructor() else len(service.to_remind(everyone)),
+        "day_closed": on_the_day.refusal(),
     }
 
 
@@ -109,6 +110,7 @@ def _row(person, errors=None, status_code=200, message=""):
             errors=errors or {},
             message=message,
             view=_view(request.form),
+            day_closed=on_the_day.refusal(),
         ), status_code
     if status_code >= 400:
         flash(next(iter((errors or {"": "That didn't work."}).values())), "error")
@@ -126,7 +128,13 @@ def check_in(user_id: int):
     """Record that someone has arrived on the day (or undo it), by whom and when."""
     person = service.person_or_404(user_id)
     undo = request.form.get("undo") == "1"
-    service.check_in(current_user, person, undo=undo)
+    try:
+        service.check_in(current_user, person, undo=undo)
+    except service.SafetyError as exc:
+        if request.form.get("back") == "roster":
+            flash(exc.message, "error")
+            return render_template("safety/roster.html", rows=roster.rows()), exc.status
+        return _row(person, {"check-in": exc.message}, exc.status)
     message = f"{person.name} is {'no longer' if undo else 'now'} checked in."
     if request.form.get("back") == "roster":
         flash(message, "success")

@@ -111,7 +111,9 @@ def settings() -> SafetySettings:
     """The checklist's rules, created with the defaults on first use."""
     found = db.session.get(SafetySettings, SETTINGS_ID)
     if found is None:
-        found = SafetySettings(id=SETTINGS_ID, min_age=16, weight_limit_kg=120)
+        found = SafetySettings(
+            id=SETTINGS_ID, min_age=16, weight_limit_kg=120, on_the_day_hours_before=2
+        )
         db.session.add(found)
         db.session.flush()
     return found
@@ -145,10 +147,11 @@ def items() -> list[ChecklistItem]:
     return list(db.session.scalars(query.order_by(ChecklistItem.position, ChecklistItem.id)))
 
 
-def update_settings(min_age: int, weight_limit_kg: int) -> None:
-    """Change the minimum age or the weight limit."""
+def update_settings(min_age: int, weight_limit_kg: int, on_the_day_hours_before: int = 2) -> None:
+    """Change the minimum age, the weight limit, or when on-the-day items open."""
     rules = settings()
     rules.min_age, rules.weight_limit_kg = min_age, weight_limit_kg
+    rules.on_the_day_hours_before = on_the_day_hours_before
     db.session.commit()
 
 

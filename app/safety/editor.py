@@ -10,11 +10,13 @@ from app.safety import bp, checklist, forms, service
 @bp.route("/checklist", methods=["GET", "POST"])
 @roles_required(Role.ORGANISER)
 def edit_checklist():
-    """The list in order, with the minimum age and weight limit."""
+    """The list in order, with its rules: minimum age, weight limit, on-the-day window."""
     form = forms.SettingsForm(obj=checklist.settings())
     if form.validate_on_submit():
-        checklist.update_settings(form.min_age.data, form.weight_limit_kg.data)
-        flash("The minimum age and weight limit are saved.", "success")
+        checklist.update_settings(
+            form.min_age.data, form.weight_limit_kg.data, form.on_the_day_hours_before.data
+        )
+        flash("The rules are saved.", "success")
         return redirect(url_for("safety.edit_checklist"), 303)
     return render_template(
         "safety/editor.html", form=form, items=checklist.items()

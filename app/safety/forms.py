@@ -262,7 +262,7 @@ class NoteForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    """The minimum age and the weight limit."""
+    """The minimum age, the weight limit, and when on-the-day items open on the day."""
 
     min_age = IntegerField(
         "Minimum age on the day",
@@ -276,6 +276,15 @@ class SettingsForm(FlaskForm):
         validators=[
             InputRequired("Enter the weight limit, like 120"),
             NumberRange(40, 250, "Enter a limit between 40 and 250 kg"),
+        ],
+    )
+    on_the_day_hours_before = IntegerField(
+        "On-the-day items open this many hours before the start",
+        description="Briefing, kit and harness are signed off from then until the end of the "
+        "event day (UK time), and never before. Usually 2.",
+        validators=[
+            InputRequired("Enter a number of hours, like 2"),
+            NumberRange(0, 24, "Enter a number of hours between 0 and 24"),
         ],
     )
 

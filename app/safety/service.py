@@ -22,7 +22,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.safety import checklist, crypto
+from app.safety import checklist, crypto, on_the_day
 from app.safety.status import PersonStatus, participants, status_of, statuses
 from app.urls import absolute_url
 
@@ -172,6 +172,10 @@ def sign_off(actor: User, person: User, item: ChecklistItem, note: str = "") -> 
     if refusal:
         raise SafetyError(refusal, 403)
     status = status_of(person)
+    if status.unable:
+        raise SafetyError(_unable(status), 409)
+    if item.on_the_day and (closed := on_the_day.refusal()):
+        raise SafetyError(closed, 409)
     state = next(s for s in status.items if s.item.id == item.id)
     if not state.applicable:
         raise SafetyError(f"{item.label} is not needed for {person.name}.", 409)
@@ -198,8 +202,15 @@ def revoke(actor: User, person: User, item: ChecklistItem, note: str = "") -> Pe
     return status_of(person)
 
 
+def _unable(status: PersonStatus) -> str:
+    return f"{status.user.name} is not able to take part: {status.unable}."
+
+
 def check_in(actor: User, person: User, undo: bool = False) -> None:
-    """Record that someone has arrived on the day (or take that back), by whom and when."""
+    """Record that someone has arrived on the day (or take that back), by whom and when.
+    Someone not able to take part (too young) is never checked in."""
+    if not undo and (status := status_of(person)).unable:
+        raise SafetyError(_unable(status), 409)
     record = _record(person.id)
     if undo and record.checked_in_at is not None:
         record.checked_in_at, record.checked_in_by_id = None, None

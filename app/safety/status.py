@@ -74,6 +74,9 @@ class PersonStatus:
     # What rules them out, in words for them, and in short for the organisers.
     blockers: list[str] = field(default_factory=list)
     ruled_out: list[str] = field(default_factory=list)
+    # Not able to take part at all, in short ("under 16"): nothing is asked, signed off or
+    # checked in. Empty for everyone who may still take part.
+    unable: str = ""
 
     def rule_out(self, for_them: str, for_organisers: str) -> None:
         """Record something that stops them being cleared."""
@@ -142,11 +145,14 @@ def _rules(settings: SafetySettings, status: PersonStatus, day: date) -> None:
     dob = status.item(ItemKind.DATE_OF_BIRTH)
     if dob and dob.answer:
         status.age = age_on(date.fromisoformat(dob.answer.data["date_of_birth"]), day)
+    too_young = status.age is not None and status.age < settings.min_age
     guardian = status.item(ItemKind.GUARDIAN)
     if guardian:
-        # Until we know the age we can't say; a guardian is needed only for under-18s.
-        guardian.applicable = status.age is not None and status.age < GUARDIAN_AGE
-    if status.age is not None and status.age < settings.min_age:
+        # Until we know the age we can't say; a guardian is needed only for under-18s, and
+        # not at all for someone too young to take part.
+        guardian.applicable = status.age is not None and status.age < GUARDIAN_AGE and not too_young
+    if too_young:
+        status.unable = f"under {settings.min_age}"
         status.rule_out(
             f"You will be {status.age} on the day of the abseil. The minimum age is "
             f"{settings.min_age}, so you can't take part this time.",

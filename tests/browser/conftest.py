@@ -48,9 +48,10 @@ def page(chromium):
 
 
 def _is_error(message) -> bool:
-    # Chrome logs every 4xx page as an error. These two are answers we mean to give: a form
-    # with errors (422), and a declined card on the Stripe sandbox's page (402, as Stripe does).
-    expected = ("status of 402", "status of 422")
+    # Chrome logs every 4xx page as an error. These are answers we mean to give: a form with
+    # errors (422), a refusal explained in place (409), and a declined card on the Stripe
+    # sandbox's page (402, as Stripe does).
+    expected = ("status of 402", "status of 409", "status of 422")
     return message.type == "error" and not any(text in message.text for text in expected)
 
 

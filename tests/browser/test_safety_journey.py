@@ -3,6 +3,8 @@ section (with a mistake first), an organiser signs everything off on the board, 
 participant sees "Cleared to take part". axe-core checks every page on the way. Then the same
 sign-off by keyboard alone, and with JavaScript turned off."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -11,7 +13,7 @@ from app.models import ItemKind, User
 from app.safety import checklist
 from tests.accounts import PASSWORD, AuthActions
 from tests.browser.keyboard import tab_to
-from tests.safety.helpers import answer, section_data
+from tests.safety.helpers import answer, on_the_day, section_data
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +23,10 @@ def _log_in(tab, base: str, email: str) -> None:
     tab.get_by_label("Email address").fill(email)
     tab.get_by_label("Password").fill(PASSWORD)
     tab.get_by_role("button", name="Log in").click()
-    expect(tab.get_by_role("heading", level=1)).to_contain_text("Hello")
+    # Participants land on their home, organisers on the dashboard.
+    expect(tab.get_by_role("heading", level=1)).to_contain_text(
+        re.compile("Hello|Organiser dashboard")
+    )
 
 
 @pytest.fixture
@@ -96,15 +101,21 @@ def test_complete_sign_off_and_be_cleared(live_server, page, chromium, axe, make
     assert axe(board) == []
     row = board.locator("tr", has=board.get_by_role("link", name="Aisha Rahman"))
     to_sign = row.locator("summary", has_text="Sign off")
-    remaining = to_sign.count()
-    assert remaining == 11
-    while remaining:
-        to_sign.first.click()
-        row.locator("details[open] button").click()
-        remaining -= 1
-        expect(to_sign).to_have_count(remaining)
-    expect(row.get_by_text("Cleared", exact=True)).to_be_visible()
-    assert axe(board) == []
+    # Months before the event: the briefing, kit and harness wait for the day.
+    expect(board.locator("#on-the-day-window")).to_contain_text("on the day only")
+    expect(row.get_by_text("On the day only")).to_have_count(3)
+    assert to_sign.count() == 8
+    with on_the_day(make.app):
+        board.reload()
+        remaining = to_sign.count()
+        assert remaining == 11
+        while remaining:
+            to_sign.first.click()
+            row.locator("details[open] button").click()
+            remaining -= 1
+            expect(to_sign).to_have_count(remaining)
+        expect(row.get_by_text("Cleared", exact=True)).to_be_visible()
+        assert axe(board) == []
     organiser.close()
 
     page.reload()
@@ -174,3 +185,18 @@ def test_answering_and_signing_off_without_javascript(live_server, chromium, mak
 def _aisha(make) -> int:
     with make.app.app_context():
         return db.session.scalar(db.select(User.id).filter_by(email="aisha@example.org"))
+
+
+def test_a_sign_off_sent_after_the_day_is_refused_in_place(live_server, page, make, items):
+    """A board left open from the event day: the refusal shows in the row, and is read out."""
+    _emergency_contact_answered(make, items)
+    _log_in(page, live_server, "sandra@example.org")
+    with on_the_day(make.app):
+        page.goto(live_server + "/safety/board")
+        cell = page.locator(f"#cell-{_aisha(make)}-{items['Kit checked']}")
+        cell.locator("summary", has_text="Sign off").click()
+    cell.get_by_role("button", name="Sign off Kit checked").click()  # the day has passed
+    expect(cell.locator(".error-message")).to_contain_text(
+        "On-the-day items are signed off on the day only"
+    )
+    expect(cell).not_to_contain_text("Signed off by")

@@ -1,11 +1,13 @@
 """Helpers for the safety tests: the checklist's items, logging in as someone, answering every
 section through the forms, and signing items off."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from app.events.service import configure_event, get_event
 from app.extensions import db
-from app.models import ItemKind, User
+from app.models import ItemKind, User, utcnow
 from app.safety import checklist, service
 from tests.accounts import AuthActions
 
@@ -85,13 +87,29 @@ def answer_everything(cast: Cast, email: str, dob: str = "1995-06-01") -> AuthAc
     return auth
 
 
+@contextmanager
+def on_the_day(app, starts_in: timedelta = timedelta(hours=1)):
+    """Move the event to start `starts_in` from now (on-the-day items may be signed off from
+    2 hours before), and back to its own date afterwards."""
+    with app.app_context():
+        starts_at = get_event().starts_at
+        configure_event(starts_at=utcnow() + starts_in)
+    try:
+        yield
+    finally:
+        with app.app_context():
+            configure_event(starts_at=starts_at)
+
+
 def sign_everything(cast: Cast, person_id: int, organiser_id: int) -> None:
-    """An organiser signs off every applicable item (through the service)."""
-    with cast.app.test_request_context():
+    """An organiser signs off, on the event day, every applicable item the board offers
+    (through the service): nothing for someone not able to take part."""
+    with on_the_day(cast.app), cast.app.test_request_context():
         organiser = db.session.get(User, organiser_id)
         person = db.session.get(User, person_id)
-        for state in service.status_of(person).items:
-            if state.applicable and state.answered:
+        status = service.status_of(person)
+        for state in status.items:
+            if state.applicable and state.answered and not status.unable:
                 service.sign_off(organiser, person, state.item, "ok")
 
 

@@ -4,6 +4,7 @@ instructors' limits, filters, check-in, the roster and reminders."""
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, text, update
@@ -19,6 +20,8 @@ from app.models import (
     SafetySignOff,
     User,
 )
+from app.safety import on_the_day as on_the_day_rules
+from app.timefmt import parse_london
 from tests.conftest import ROOT
 from tests.safety.helpers import (
     SECRET_CONTACT,
@@ -26,6 +29,7 @@ from tests.safety.helpers import (
     SECRET_PHONE,
     answer,
     answer_everything,
+    on_the_day,
     section_data,
     sign_everything,
     status,
@@ -44,11 +48,13 @@ def test_sign_everything_off_then_revoke_one(cast):
     organiser = cast.client("sandra@example.org")
     with cast.app.app_context():
         ids = [s.item.id for s in status(cast, cast.aisha).items if s.applicable]
-    for item_id in ids[:-1]:
-        assert _sign(organiser, cast.aisha, item_id).status_code == 303
-    assert "Cleared to take part" not in participant.client.get("/safety").get_data(as_text=True)
-
-    last = _sign(organiser, cast.aisha, ids[-1], note="Harness checked twice", htmx=True)
+    with on_the_day(cast.app):
+        for item_id in ids[:-1]:
+            assert _sign(organiser, cast.aisha, item_id).status_code == 303
+        assert "Cleared to take part" not in participant.client.get("/safety").get_data(
+            as_text=True
+        )
+        last = _sign(organiser, cast.aisha, ids[-1], note="Harness checked twice", htmx=True)
     assert last.status_code == 200
     row = last.get_data(as_text=True)
     assert row.lstrip().startswith(f'<tr id="person-{cast.aisha}">')
@@ -109,7 +115,8 @@ def test_nobody_signs_off_their_own_items(cast):
 def test_instructors_sign_off_only_the_day_and_see_no_medical_details(cast):
     answer_everything(cast, "aisha@example.org")
     instructor = cast.client("iain@example.org")
-    assert _sign(instructor, cast.aisha, cast.item("Harness")).status_code == 303
+    with on_the_day(cast.app):
+        assert _sign(instructor, cast.aisha, cast.item("Harness")).status_code == 303
     assert _sign(instructor, cast.aisha, cast.item("Harness"), action="revoke").status_code == 303
     for label in ("Medical declaration", "Identity", "Emergency contact"):
         assert _sign(instructor, cast.aisha, cast.item(label)).status_code == 403, label
@@ -326,3 +333,118 @@ def test_the_board_finds_people_by_name(cast, monkeypatch):
     assert "Next page" in both
     assert 'href="/safety/board?page=2&amp;show=not-cleared&amp;q=a">Next page' in both
     assert '<input type="hidden" name="q" value="a">' in both
+
+
+# Too young to take part ---------------------------------------------------------------------
+
+
+def _row(html: str, person_id: int) -> str:
+    start = html.index(f'<tr id="person-{person_id}">')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_someone_too_young_is_offered_no_sign_off_or_check_in(cast):
+    participant = answer_everything(cast, "aisha@example.org", dob="2011-04-18")  # 15 on the day
+    organiser = cast.client("sandra@example.org")
+    row = _row(organiser.client.get("/safety/board").get_data(as_text=True), cast.aisha)
+    assert "Not able to take part: under 16" in row
+    assert "Sign off" not in row and "Check in" not in row
+    roster = _row(organiser.client.get("/safety/roster").get_data(as_text=True), cast.aisha)
+    assert "not able to take part (under 16)" in roster and "Check in" not in roster
+
+    checklist_page = participant.client.get("/safety").get_data(as_text=True)
+    assert "Not able to take part: under 16" in checklist_page
+    date_of_birth = checklist_page.split("Your date of birth", 1)[1][:300]
+    assert "tag-stop" in date_of_birth and "Done" not in date_of_birth
+    assert "a parent or guardian must give their consent" not in checklist_page
+    assert "Not able to take part: under 16" in participant.client.get("/me").get_data(as_text=True)
+
+
+def test_someone_too_young_is_refused_sign_off_and_check_in_if_posted_anyway(cast):
+    answer_everything(cast, "aisha@example.org", dob="2011-04-18")
+    organiser = cast.client("sandra@example.org")
+    refusal = "Aisha Rahman is not able to take part: under 16."
+    signed = _sign(organiser, cast.aisha, cast.item("Emergency contact"))
+    assert signed.status_code == 409 and refusal in signed.get_data(as_text=True)
+    in_place = _sign(organiser, cast.aisha, cast.item("Emergency contact"), htmx=True)
+    assert in_place.status_code == 409 and refusal in in_place.get_data(as_text=True)
+    for data, headers in (({}, {"HX-Request": "true"}), ({"back": "roster"}, {})):
+        checked = organiser.post(f"/safety/people/{cast.aisha}/check-in", data, headers=headers)
+        assert checked.status_code == 409 and refusal in checked.get_data(as_text=True)
+    with cast.app.app_context():
+        assert db.session.query(SafetySignOff).count() == 0
+        assert db.session.get(SafetyRecord, cast.aisha) is None
+
+
+# On-the-day items ---------------------------------------------------------------------------
+
+
+def test_on_the_day_items_are_not_signed_off_before_the_day(cast):
+    """The event in conftest is on Saturday 17 April 2027 at 10:00: months away."""
+    answer_everything(cast, "aisha@example.org")
+    organiser = cast.client("sandra@example.org")
+    opens = "from 8:00am on Saturday 17 April 2027 until the end of that day"
+    board = organiser.client.get("/safety/board").get_data(as_text=True)
+    assert opens in board
+    row = _row(board, cast.aisha)
+    assert "On the day only" in row and "Sign off<span" in row  # the other items still are
+    assert 'Sign off<span class="visually-hidden"> Harness' not in row
+
+    harness = cast.item("Harness")
+    refused = _sign(organiser, cast.aisha, harness)
+    assert refused.status_code == 409 and opens in refused.get_data(as_text=True)
+    in_place = _sign(organiser, cast.aisha, harness, htmx=True)
+    assert in_place.status_code == 409
+    assert in_place.get_data(as_text=True).lstrip().startswith(f'<tr id="person-{cast.aisha}">')
+    assert opens in in_place.get_data(as_text=True)
+    assert _sign(organiser, cast.aisha, cast.item("Emergency contact")).status_code == 303
+    with cast.app.app_context():
+        assert db.session.query(SafetySignOff).filter_by(item_id=harness).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "hours_before", "allowed"),
+    [
+        (timedelta(hours=3), 2, False),  # opens in an hour
+        (timedelta(hours=1), 2, True),  # opened an hour ago
+        (timedelta(hours=3), 4, True),  # the organisers opened it earlier
+        (timedelta(days=-1), 2, False),  # the event day is over
+    ],
+)
+def test_on_the_day_items_are_signed_off_in_the_window_the_organisers_set(
+    cast, starts_in, hours_before, allowed
+):
+    answer_everything(cast, "aisha@example.org")
+    organiser = cast.client("sandra@example.org")
+    rules = {"min_age": "16", "weight_limit_kg": "120", "on_the_day_hours_before": hours_before}
+    assert organiser.post("/safety/checklist", rules).status_code == 303
+    with on_the_day(cast.app, starts_in):
+        response = _sign(organiser, cast.aisha, cast.item("Safety briefing"))
+        board = organiser.client.get("/safety/board").get_data(as_text=True)
+    assert response.status_code == (303 if allowed else 409)
+    assert ('id="on-the-day-window"' in board) is not allowed
+    if starts_in < timedelta(0):
+        assert "The event day is over" in response.get_data(as_text=True)
+
+
+def test_the_window_runs_to_the_end_of_the_event_day_in_the_uk(cast):
+    with cast.app.app_context():
+        window = on_the_day_rules.window()
+    assert window.opens == parse_london("2027-04-17 08:00")
+    assert window.closes == parse_london("2027-04-18 00:00")  # midnight, BST
+    assert window.refusal(window.opens - timedelta(seconds=1))
+    assert window.refusal(window.opens) is None
+    assert window.refusal(window.closes - timedelta(seconds=1)) is None
+    assert "The event day is over: on-the-day items could be signed off on Saturday 17 April" in (
+        window.refusal(window.closes)
+    )
+
+
+def test_the_window_setting_is_checked(cast):
+    organiser = cast.client("sandra@example.org")
+    rules = {"min_age": "16", "weight_limit_kg": "120", "on_the_day_hours_before": "25"}
+    response = organiser.post("/safety/checklist", rules)
+    assert response.status_code == 422
+    assert "Enter a number of hours between 0 and 24" in response.get_data(as_text=True)
+    page = organiser.client.get("/safety/checklist").get_data(as_text=True)
+    assert "On-the-day items open this many hours before the start" in page

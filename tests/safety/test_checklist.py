@@ -36,7 +36,7 @@ def test_age_is_counted_in_whole_years_on_the_day(born, day, age):
 @pytest.mark.parametrize(
     ("dob", "allowed", "needs_guardian"),
     [
-        ("2011-04-18", False, True),  # 15 years 364 days on the day: too young
+        ("2011-04-18", False, False),  # 15 years 364 days on the day: too young, asked nothing
         ("2011-04-17", True, True),  # exactly 16: may take part, with a guardian's consent
         ("2009-04-18", True, True),  # 17: needs a guardian
         ("2009-04-17", True, False),  # exactly 18: no guardian needed
@@ -52,8 +52,10 @@ def test_age_and_guardian_rules_at_the_boundary_dates(cast, dob, allowed, needs_
     assert state.item(ItemKind.GUARDIAN).applicable is needs_guardian
     if needs_guardian:
         assert "a parent or guardian must give their consent" in page
-    else:
+    elif allowed:
         assert "Not needed: you will be 18 or over on the day." in page
+    else:
+        assert "Not able to take part: under 16" in page
 
 
 def test_too_young_is_never_cleared_even_with_everything_signed(cast):
@@ -214,7 +216,10 @@ def test_rewording_keeps_the_answer_and_the_words_that_were_seen(cast):
 def test_a_new_weight_limit_asks_again(cast):
     auth = answer_everything(cast, "aisha@example.org")
     organiser = cast.client("sandra@example.org")
-    response = organiser.post("/safety/checklist", {"min_age": "16", "weight_limit_kg": "100"})
+    response = organiser.post(
+        "/safety/checklist",
+        {"min_age": "16", "weight_limit_kg": "100", "on_the_day_hours_before": "2"},
+    )
     assert response.status_code == 303
     assert not status(cast, cast.aisha).item(ItemKind.WEIGHT).answered
     assert "Is your weight 100 kg or less?" in auth.client.get("/safety").get_data(as_text=True)
