@@ -7,6 +7,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from app.donations.gift_aid import normalise_postcode
 from app.money import format_pence, parse_pounds
+from app.numbers import whole_number
 
 PRESETS_PENCE = (1000, 2000, 5000, 10000)
 OTHER = "other"
@@ -67,9 +68,10 @@ class DonationForm(FlaskForm):
         """Work out the amount in pence from a preset or the typed amount, within the limits."""
         if field.data == OTHER:
             return  # checked with the typed amount
-        if field.data not in {str(p) for p in PRESETS_PENCE}:
+        preset = whole_number(field.data)
+        if preset not in PRESETS_PENCE:
             raise ValidationError("Choose an amount.")
-        self.amount_pence = self._within_limits(int(field.data), field)
+        self.amount_pence = self._within_limits(preset, field)
 
     def validate_other_amount(self, field):
         """The typed amount, when 'Another amount' is chosen."""

@@ -27,6 +27,7 @@ from app.models import (
     Totals,
     User,
 )
+from app.numbers import whole_number
 from app.payments.fulfil import count_as_taken, lock_donation
 
 DONATIONS_PER_PAGE = 25
@@ -126,7 +127,7 @@ class DonationFilters:
             return value if value in allowed else ""
 
         participant = (args.get("participant") or "").strip()
-        if not (participant == EVENT_ONLY or (participant.isdigit() and len(participant) < 10)):
+        if participant != EVENT_ONLY and whole_number(participant) is None:
             participant = ""
         return cls(
             q=(args.get("q") or "").replace("\x00", "").strip()[:100],
@@ -169,16 +170,16 @@ def _filtered(filters: DonationFilters):
             Donation.donor_email.ilike(pattern, escape="\\"),
             Donation.message.ilike(pattern, escape="\\"),
         ]
-        number = filters.q.removeprefix("#")
-        if number.isdigit() and len(number) < 10:
-            matches.append(Donation.id == int(number))
+        number = whole_number(filters.q.removeprefix("#"))
+        if number is not None:
+            matches.append(Donation.id == number)
         query = query.where(or_(*matches))
     if filters.status:
         query = query.where(Donation.status == DonationStatus(filters.status))
     if filters.participant == EVENT_ONLY:
         query = query.where(Donation.sponsor_page_id.is_(None))
     elif filters.participant:
-        query = query.where(Donation.sponsor_page_id == int(filters.participant))
+        query = query.where(Donation.sponsor_page_id == whole_number(filters.participant))
     if filters.gift_aid:
         query = query.where(Donation.gift_aid.is_(filters.gift_aid == "yes"))
     if filters.source:
@@ -229,9 +230,8 @@ def page_choices() -> list[tuple[str, str]]:
 
 def recipient_page(choice: str) -> SponsorPage | None:
     """The sponsor page a choice from `page_choices` names; None for the event itself."""
-    if choice == EVENT_ONLY or not choice.isdigit():
-        return None
-    return db.session.get(SponsorPage, int(choice))
+    page_id = None if choice == EVENT_ONLY else whole_number(choice)
+    return None if page_id is None else db.session.get(SponsorPage, page_id)
 
 
 def donation_or_none(donation_id: int) -> Donation | None:

@@ -11,6 +11,7 @@ from app.events.service import configure_event
 from app.extensions import db
 from app.models import Event
 from app.money import format_pence, parse_pounds
+from app.numbers import whole_number
 from app.timefmt import LONDON, to_london
 
 MIN_DONATION_FLOOR = 100  # the database insists on at least £1
@@ -73,10 +74,10 @@ def parse_uk_time(text: str) -> datetime:
 
 
 def _whole_number(field, maximum: int) -> int:
-    text = (field.data or "").strip()
-    if not text.isdigit() or int(text) > maximum:
+    number = whole_number((field.data or "").strip(), maximum=maximum)
+    if number is None:
         raise ValidationError(f"Enter a whole number from 0 to {maximum:,}")
-    return int(text)
+    return number
 
 
 class EventSettingsForm(FlaskForm):
