@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.database import begin_write
+from app.donations.gift_aid import gift_aid_on
 from app.events.service import page_scope_expression
 from app.extensions import db
 from app.models import (
@@ -27,6 +28,7 @@ from app.models import (
     Totals,
     User,
 )
+from app.money import percent_of
 from app.numbers import whole_number
 from app.payments.fulfil import count_as_taken, lock_donation
 
@@ -58,13 +60,13 @@ class DashboardTotals:
     @property
     def gift_aid_pence(self) -> int:
         """What HMRC adds: 25p per eligible £1."""
-        return self.gift_aid_eligible_pence // 4
+        return gift_aid_on(self.gift_aid_eligible_pence)
 
     @property
     def percent(self) -> int:
         """Whole per cent of the target, counting Gift Aid only where the event says so."""
         counted = self.raised_pence + (self.gift_aid_pence if self.gift_aid_fills_target else 0)
-        return counted * 100 // self.target_pence if self.target_pence > 0 else 0
+        return percent_of(counted, self.target_pence)
 
     @property
     def bar_percent(self) -> int:
