@@ -34,3 +34,8 @@ def fee_to_cover(amount_pence: int, basis_points: int, fixed_pence: int) -> int:
     charge, the charity still receives `amount_pence`. Rounded up to the next penny."""
     gross = Decimal(amount_pence + fixed_pence) / (1 - Decimal(basis_points) / 10_000)
     return int(gross.to_integral_value(rounding="ROUND_CEILING")) - amount_pence
+
+
+def percent_of(part_pence: int, whole_pence: int) -> int:
+    """Whole per cent (rounded down, may pass 100) of `whole_pence`; 0 when there is no whole."""
+    return part_pence * 100 // whole_pence if whole_pence > 0 else 0

@@ -13,6 +13,7 @@ from flask import Flask, make_response, render_template, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_etags, quote_etag
 
+from app.donations.gift_aid import gift_aid_on
 from app.events.service import Progress
 
 # Only what could be a slug is looked up here; anything else is Flask's to refuse.
@@ -130,7 +131,7 @@ class LiveProgress:
         return Progress(
             scope="event" if kind == "event" else f"page:{page_id}",
             raised_pence=raised,
-            gift_aid_pence=eligible // 4,
+            gift_aid_pence=gift_aid_on(eligible),
             supporters=supporters,
             target_pence=target,
             version=version,

@@ -15,16 +15,6 @@ def current_event():
     return g.event
 
 
-def page_number(text: str | None) -> int:
-    """A 1-based page number from a query string or form; anything odd is page 1."""
-    return int(text) if text and text.isdigit() and len(text) < 6 and int(text) > 0 else 1
-
-
-def cursor(text: str | None) -> int | None:
-    """A keyset cursor (a row id) from a query string or form; anything odd is None."""
-    return int(text) if text and text.isdigit() and len(text) < 10 else None
-
-
 def init_app(app: Flask) -> None:
     """Register filters, the context processor and error pages (headers: app/security.py)."""
     app.jinja_env.filters["money"] = format_pence

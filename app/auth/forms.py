@@ -5,12 +5,9 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from app.auth.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalise_email
+from app.forms import strip as _strip
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _email_field(label: str = "Email address") -> EmailField:

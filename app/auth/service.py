@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import audit, mail
 from app.extensions import db
 from app.models import PendingSignup, Role, User, utcnow
+from app.numbers import whole_number
 from app.urls import absolute_url
 
 MIN_PASSWORD_LENGTH = 10
@@ -44,9 +45,8 @@ def load_user(session_id: str) -> User | None:
     """Flask-Login's loader: the session names the user and their password fingerprint, so
     changing a password logs out every other session."""
     user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
+    number = whole_number(user_id)
+    user = db.session.get(User, number) if number is not None else None
     if user is None or user.password_fingerprint != fingerprint:
         return None
     return user

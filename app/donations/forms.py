@@ -5,12 +5,20 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
-from app.donations.gift_aid import normalise_postcode
-from app.money import format_pence, parse_pounds
+from app.donations.gift_aid import MAX_NAME, MAX_TITLE, normalise_postcode
+from app.forms import pence_from_pounds, pence_within
+from app.money import format_pence
+from app.numbers import whole_number
 
 PRESETS_PENCE = (1000, 2000, 5000, 10000)
 OTHER = "other"
 MESSAGE_MAX = 500
+_LIMITS = {
+    "too_small": "The smallest donation is {minimum}.",
+    "too_large": (
+        "The largest donation online is {maximum}. For more, please contact the organisers."
+    ),
+}
 
 
 class DonationForm(FlaskForm):
@@ -51,9 +59,9 @@ class DonationForm(FlaskForm):
     hide_amount = BooleanField("Don't show the amount on the page")
 
     gift_aid = BooleanField("Yes, add Gift Aid")
-    title = StringField("Title (optional)", validators=[Optional(), Length(max=4)])
-    first_name = StringField("First name", validators=[Length(max=35)])
-    last_name = StringField("Last name", validators=[Length(max=35)])
+    title = StringField("Title (optional)", validators=[Optional(), Length(max=MAX_TITLE)])
+    first_name = StringField("First name", validators=[Length(max=MAX_NAME)])
+    last_name = StringField("Last name", validators=[Length(max=MAX_NAME)])
     house = StringField("House name or number", validators=[Length(max=100)])
     postcode = StringField("Postcode", validators=[Length(max=10)])
     gift_aid_confirm = BooleanField("I confirm")
@@ -67,29 +75,19 @@ class DonationForm(FlaskForm):
         """Work out the amount in pence from a preset or the typed amount, within the limits."""
         if field.data == OTHER:
             return  # checked with the typed amount
-        if field.data not in {str(p) for p in PRESETS_PENCE}:
+        preset = whole_number(field.data)
+        if preset not in PRESETS_PENCE:
             raise ValidationError("Choose an amount.")
-        self.amount_pence = self._within_limits(int(field.data), field)
+        self.amount_pence = self._within_limits(preset)
 
     def validate_other_amount(self, field):
         """The typed amount, when 'Another amount' is chosen."""
         if self.amount_preset.data != OTHER:
             return
-        try:
-            pence = parse_pounds(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        self.amount_pence = self._within_limits(pence, field)
+        self.amount_pence = pence_from_pounds(field, self.min_pence, self.max_pence, **_LIMITS)
 
-    def _within_limits(self, pence: int, field) -> int:
-        if pence < self.min_pence:
-            raise ValidationError(f"The smallest donation is {format_pence(self.min_pence)}.")
-        if pence > self.max_pence:
-            raise ValidationError(
-                f"The largest donation online is {format_pence(self.max_pence)}. "
-                "For more, please contact the organisers."
-            )
-        return pence
+    def _within_limits(self, pence: int) -> int:
+        return pence_within(pence, self.min_pence, self.max_pence, **_LIMITS)
 
     def validate_first_name(self, field):
         """HMRC needs a first name for a Gift Aid claim."""

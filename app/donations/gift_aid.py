@@ -1,8 +1,12 @@
-"""UK Gift Aid: the declaration a donor makes, and the details HMRC needs to accept it."""
+"""UK Gift Aid: the declaration a donor makes, the details HMRC needs to accept it, and what
+it adds to a gift."""
 
 import re
 
 from app.money import format_pence
+
+# The longest title, first or last name and house name or number HMRC's schedule accepts.
+MAX_TITLE, MAX_NAME, MAX_HOUSE = 4, 35, 40
 
 # Bump the version whenever the wording changes; each donation stores the version it was shown.
 DECLARATION_VERSION = "2026-1"
@@ -47,3 +51,8 @@ def normalise_postcode(text: str) -> str | None:
     if len(compact) < 5 or not _POSTCODE.match(compact):
         return None
     return f"{compact[:-3]} {compact[-3:]}"
+
+
+def gift_aid_on(eligible_pence: int) -> int:
+    """What HMRC adds to gifts eligible for Gift Aid: 25p per £1 at the basic rate."""
+    return eligible_pence // 4

@@ -9,6 +9,7 @@ from app.donations.gift_aid import SPONSORSHIP_CONFIRMATION, declaration_text
 from app.events.service import event_progress, page_progress
 from app.extensions import limiter
 from app.models import DonationStatus
+from app.numbers import whole_number
 
 bp = Blueprint("donations", __name__, url_prefix="/donate")
 
@@ -116,5 +117,4 @@ def _form_page(form, event, page, **flags):
 
 
 def _preset_pence(form) -> int | None:
-    value = form.amount_preset.data
-    return int(value) if value and value.isdigit() else None
+    return whole_number(form.amount_preset.data)

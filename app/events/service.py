@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, and_, cast, literal, or_, select
 
 from app import totals
+from app.donations.gift_aid import gift_aid_on
 from app.extensions import db
 from app.models import (
     EVENT_ID,
@@ -17,6 +18,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.money import percent_of
 
 EDITABLE_FIELDS = (
     "name",
@@ -88,7 +90,7 @@ class Progress:
     @property
     def percent(self) -> int:
         """Whole per cent of the target reached; may pass 100."""
-        return self.counted_pence * 100 // self.target_pence if self.target_pence > 0 else 0
+        return percent_of(self.counted_pence, self.target_pence)
 
     @property
     def bar_percent(self) -> int:
@@ -140,7 +142,7 @@ def _progress(scope: str, row) -> Progress | None:
     return Progress(
         scope=scope,
         raised_pence=raised,
-        gift_aid_pence=eligible // 4,
+        gift_aid_pence=gift_aid_on(eligible),
         supporters=supporters,
         target_pence=target,
         version=version,

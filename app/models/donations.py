@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.donations.gift_aid import MAX_NAME, MAX_TITLE
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
@@ -122,9 +123,9 @@ class Donation(db.Model):
     gift_aid: Mapped[bool] = mapped_column(default=False)
     gift_aid_declaration_version: Mapped[str] = mapped_column(String(20), default="")
     gift_aid_declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    gift_aid_title: Mapped[str] = mapped_column(String(4), default="")
-    gift_aid_first_name: Mapped[str] = mapped_column(String(35), default="")
-    gift_aid_last_name: Mapped[str] = mapped_column(String(35), default="")
+    gift_aid_title: Mapped[str] = mapped_column(String(MAX_TITLE), default="")
+    gift_aid_first_name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
+    gift_aid_last_name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
     gift_aid_house: Mapped[str] = mapped_column(String(100), default="")
     gift_aid_postcode: Mapped[str] = mapped_column(String(8), default="")
 

@@ -3,6 +3,7 @@
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.donations.gift_aid import gift_aid_on
 from app.extensions import db
 
 EVENT_SCOPE = "event"
@@ -29,4 +30,4 @@ class Totals(db.Model):
     @property
     def gift_aid_pence(self) -> int:
         """The Gift Aid the charity can claim: 25p per eligible £1."""
-        return self.gift_aid_eligible_pence // 4
+        return gift_aid_on(self.gift_aid_eligible_pence)

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.donations.gift_aid import gift_aid_on
 from app.money import format_pence
 from app.organiser import gift_aid_export
 
@@ -31,7 +32,7 @@ def export_command(out: Path) -> None:
         click.echo(f"Wrote {name}")
     click.echo(
         f"{len(schedule.rows)} donations, {format_pence(schedule.total_pence)} claimed on "
-        f"(Gift Aid {format_pence(schedule.total_pence // 4)})."
+        f"(Gift Aid {format_pence(gift_aid_on(schedule.total_pence))})."
     )
     for refusal in schedule.refused:
         reasons = "; ".join(refusal.reasons)

@@ -26,31 +26,13 @@ from wtforms.validators import (
     Optional,
 )
 
-from app.donations.gift_aid import normalise_postcode
+from app.donations.gift_aid import MAX_HOUSE, MAX_NAME, MAX_TITLE, normalise_postcode
 from app.donations.offline import OVERSEAS_POSTCODE, GiftAidDetails
-from app.money import format_pence, parse_pounds
+from app.forms import pence_from_pounds, strip
 from app.timefmt import LONDON
 
 MAX_OFFLINE_PENCE = 10_000_000  # £100,000: a typing slip, not a collection tin
 REASON_MAX = 500
-
-
-def _strip(value):
-    # NUL never belongs in text, and PostgreSQL refuses to store it.
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
-def _pounds(form_field, minimum: int = 1, maximum: int = MAX_OFFLINE_PENCE) -> int:
-    """Read a pounds field as pence within limits, or raise ValidationError saying why."""
-    try:
-        pence = parse_pounds(form_field.data or "")
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-    if pence < minimum:
-        raise ValidationError(f"Enter an amount of at least {format_pence(minimum)}.")
-    if pence > maximum:
-        raise ValidationError(f"Enter an amount of no more than {format_pence(maximum)}.")
-    return pence
 
 
 class _Prefixed(FlaskForm):
@@ -68,26 +50,31 @@ class GiftAidFieldsMixin:
 
     title = StringField(
         "Title (optional)",
-        filters=[_strip],
-        validators=[Optional(), Length(max=4, message="Use 4 characters or fewer, like Mrs")],
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=MAX_TITLE, message=f"Use {MAX_TITLE} characters or fewer, like Mrs"),
+        ],
     )
     first_name = StringField(
         "First name",
-        filters=[_strip],
-        validators=[Length(max=35, message="Use 35 characters or fewer")],
+        filters=[strip],
+        validators=[Length(max=MAX_NAME, message=f"Use {MAX_NAME} characters or fewer")],
     )
     last_name = StringField(
         "Last name",
-        filters=[_strip],
-        validators=[Length(max=35, message="Use 35 characters or fewer")],
+        filters=[strip],
+        validators=[Length(max=MAX_NAME, message=f"Use {MAX_NAME} characters or fewer")],
     )
     house = StringField(
         "House name or number",
-        filters=[_strip],
-        description="For a donor living outside the UK, their address (40 characters at most).",
-        validators=[Length(max=40, message="Use 40 characters or fewer")],
+        filters=[strip],
+        description=(
+            f"For a donor living outside the UK, their address ({MAX_HOUSE} characters at most)."
+        ),
+        validators=[Length(max=MAX_HOUSE, message=f"Use {MAX_HOUSE} characters or fewer")],
     )
-    postcode = StringField("Postcode", filters=[_strip], validators=[Length(max=10)])
+    postcode = StringField("Postcode", filters=[strip], validators=[Length(max=10)])
     overseas = BooleanField("The donor lives outside the UK")
 
     def _needs_gift_aid(self) -> bool:
@@ -142,7 +129,7 @@ class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
         choices=[SelectChoice("cash", "Cash"), SelectChoice("cheque", "Cheque")],
         validators=[AnyOf(("cash", "cheque"), message="Choose cash or cheque")],
     )
-    amount = StringField("Amount, in pounds", filters=[_strip], render_kw={"inputmode": "decimal"})
+    amount = StringField("Amount, in pounds", filters=[strip], render_kw={"inputmode": "decimal"})
     received_on = DateField(
         "Date received",
         validators=[Optional()],
@@ -150,12 +137,12 @@ class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
     )
     donor_name = StringField(
         "Donor's name (optional)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=100, message="Use 100 characters or fewer")],
     )
     donor_email = EmailField(
         "Donor's email address (optional)",
-        filters=[_strip],
+        filters=[strip],
         description="Only to tell them about a refund. Never shown on the site.",
         validators=[
             Optional(),
@@ -166,7 +153,7 @@ class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
     anonymous = BooleanField("Show the donor as Anonymous on the site")
     note = TextAreaField(
         "Note for the organisers (optional)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
     )
     gift_aid = BooleanField("The donor made a Gift Aid declaration on the sponsorship form")
@@ -180,7 +167,7 @@ class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
 
     def validate_amount(self, field):
         """Pounds and pence, more than nothing."""
-        self.amount_pence = _pounds(field)
+        self.amount_pence = pence_from_pounds(field, 1, MAX_OFFLINE_PENCE)
 
     def validate_received_on(self, field):
         """Not a day that hasn't happened yet."""
@@ -201,7 +188,7 @@ class GiftAidCorrectionForm(GiftAidFieldsMixin, _Prefixed):
     default_prefix = "giftaid"
     reason = TextAreaField(
         "Why the change? (For the history.)",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Say where the corrected details came from"),
             Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
@@ -218,10 +205,10 @@ class RefundForm(_Prefixed):
     default_prefix = "refund"
     amount_pence: int | None = None
     refund_key = HiddenField()
-    amount = StringField("Amount to refund, in pounds", filters=[_strip])
+    amount = StringField("Amount to refund, in pounds", filters=[strip])
     reason = TextAreaField(
         "Reason (optional, for the history)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
     )
 
@@ -242,7 +229,7 @@ class RefundForm(_Prefixed):
         """Up to what is left to refund."""
         if self.refundable_pence <= 0:
             raise ValidationError("There is nothing left to refund on this donation")
-        self.amount_pence = _pounds(field, 1, self.refundable_pence)
+        self.amount_pence = pence_from_pounds(field, 1, self.refundable_pence)
 
 
 class RejectForm(_Prefixed):
@@ -251,7 +238,7 @@ class RejectForm(_Prefixed):
     default_prefix = "reject"
     reason = TextAreaField(
         "Why not? (The participant is told.)",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Say why, so the participant can put it right"),
             Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
@@ -269,7 +256,7 @@ class ReviewForm(_Prefixed):
     default_prefix = "review"
     note = TextAreaField(
         "Why is this right? (Kept in the history.)",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Say why, for whoever reads the history later"),
             Length(max=500, message="Keep it under 500 characters"),
@@ -284,7 +271,7 @@ class HideForm(_Prefixed):
     action = StringField(validators=[AnyOf(("hide", "restore"), message="Choose hide or restore")])
     reason = TextAreaField(
         "Why hide it? (For the history.)",
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
     )
 
@@ -299,12 +286,12 @@ class InviteForm(FlaskForm):
 
     name = StringField(
         "Their name",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Enter their name"), Length(max=100)],
     )
     email = EmailField(
         "Their email address",
-        filters=[lambda v: _strip(v).lower() if isinstance(v, str) else v],
+        filters=[lambda v: strip(v).lower() if isinstance(v, str) else v],
         validators=[
             DataRequired("Enter their email address"),
             Email("Enter an email address like name@example.com", check_deliverability=False),

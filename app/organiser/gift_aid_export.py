@@ -26,7 +26,7 @@ from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import P
 from sqlalchemy import select
 
-from app.donations.gift_aid import normalise_postcode
+from app.donations.gift_aid import MAX_HOUSE, MAX_NAME, MAX_TITLE, normalise_postcode
 from app.donations.offline import OVERSEAS_POSTCODE
 from app.events.service import counted_clause
 from app.extensions import db
@@ -46,7 +46,6 @@ COLUMNS = (
 )
 ROWS_PER_FILE = 1000
 FORMATS = ("csv", "ods")
-MAX_TITLE, MAX_NAME, MAX_HOUSE = 4, 35, 40
 # A cell starting with one of these is a formula to a spreadsheet: never a real name or address.
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.database import begin_write
+from app.donations.gift_aid import gift_aid_on
 from app.events.service import page_scope_expression
 from app.extensions import db
 from app.models import (
@@ -27,6 +28,8 @@ from app.models import (
     Totals,
     User,
 )
+from app.money import percent_of
+from app.numbers import whole_number
 from app.payments.fulfil import count_as_taken, lock_donation
 
 DONATIONS_PER_PAGE = 25
@@ -57,13 +60,13 @@ class DashboardTotals:
     @property
     def gift_aid_pence(self) -> int:
         """What HMRC adds: 25p per eligible £1."""
-        return self.gift_aid_eligible_pence // 4
+        return gift_aid_on(self.gift_aid_eligible_pence)
 
     @property
     def percent(self) -> int:
         """Whole per cent of the target, counting Gift Aid only where the event says so."""
         counted = self.raised_pence + (self.gift_aid_pence if self.gift_aid_fills_target else 0)
-        return counted * 100 // self.target_pence if self.target_pence > 0 else 0
+        return percent_of(counted, self.target_pence)
 
     @property
     def bar_percent(self) -> int:
@@ -126,7 +129,7 @@ class DonationFilters:
             return value if value in allowed else ""
 
         participant = (args.get("participant") or "").strip()
-        if not (participant == EVENT_ONLY or (participant.isdigit() and len(participant) < 10)):
+        if participant != EVENT_ONLY and whole_number(participant) is None:
             participant = ""
         return cls(
             q=(args.get("q") or "").replace("\x00", "").strip()[:100],
@@ -169,16 +172,16 @@ def _filtered(filters: DonationFilters):
             Donation.donor_email.ilike(pattern, escape="\\"),
             Donation.message.ilike(pattern, escape="\\"),
         ]
-        number = filters.q.removeprefix("#")
-        if number.isdigit() and len(number) < 10:
-            matches.append(Donation.id == int(number))
+        number = whole_number(filters.q.removeprefix("#"))
+        if number is not None:
+            matches.append(Donation.id == number)
         query = query.where(or_(*matches))
     if filters.status:
         query = query.where(Donation.status == DonationStatus(filters.status))
     if filters.participant == EVENT_ONLY:
         query = query.where(Donation.sponsor_page_id.is_(None))
     elif filters.participant:
-        query = query.where(Donation.sponsor_page_id == int(filters.participant))
+        query = query.where(Donation.sponsor_page_id == whole_number(filters.participant))
     if filters.gift_aid:
         query = query.where(Donation.gift_aid.is_(filters.gift_aid == "yes"))
     if filters.source:
@@ -229,9 +232,8 @@ def page_choices() -> list[tuple[str, str]]:
 
 def recipient_page(choice: str) -> SponsorPage | None:
     """The sponsor page a choice from `page_choices` names; None for the event itself."""
-    if choice == EVENT_ONLY or not choice.isdigit():
-        return None
-    return db.session.get(SponsorPage, int(choice))
+    page_id = None if choice == EVENT_ONLY else whole_number(choice)
+    return None if page_id is None else db.session.get(SponsorPage, page_id)
 
 
 def donation_or_none(donation_id: int) -> Donation | None:

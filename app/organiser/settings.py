@@ -9,8 +9,9 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from app import audit
 from app.events.service import configure_event
 from app.extensions import db
+from app.forms import pence_from_pounds, strip
 from app.models import Event
-from app.money import format_pence, parse_pounds
+from app.numbers import whole_number
 from app.timefmt import LONDON, to_london
 
 MIN_DONATION_FLOOR = 100  # the database insists on at least £1
@@ -35,11 +36,6 @@ PLAIN_FIELDS = (
 )
 
 
-def _strip(value):
-    # NUL never belongs in text, and PostgreSQL refuses to store it.
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
 def _lines(value):
     # Browsers send a textarea's line breaks as CRLF; store them as the CLI does, "\n".
     return value.replace("\r\n", "\n") if isinstance(value, str) else value
@@ -49,13 +45,13 @@ def _text(label, maximum, required=None, area=False, **kwargs):
     validators = [DataRequired(required)] if required else [Optional()]
     validators.append(Length(max=maximum, message=f"Use {maximum:,} characters or fewer"))
     field = TextAreaField if area else StringField
-    return field(label, filters=[_strip, _lines], validators=validators, **kwargs)
+    return field(label, filters=[strip, _lines], validators=validators, **kwargs)
 
 
 def _uk_time(label, required: bool, description=""):
     return StringField(
         label,
-        filters=[_strip],
+        filters=[strip],
         description=description or "UK time, like 2027-04-17 10:00.",
         render_kw={"type": "datetime-local"},
         validators=[DataRequired("Enter a date and time")] if required else [Optional()],
@@ -73,10 +69,10 @@ def parse_uk_time(text: str) -> datetime:
 
 
 def _whole_number(field, maximum: int) -> int:
-    text = (field.data or "").strip()
-    if not text.isdigit() or int(text) > maximum:
+    number = whole_number((field.data or "").strip(), maximum=maximum)
+    if number is None:
         raise ValidationError(f"Enter a whole number from 0 to {maximum:,}")
-    return int(text)
+    return number
 
 
 class EventSettingsForm(FlaskForm):
@@ -90,14 +86,14 @@ class EventSettingsForm(FlaskForm):
     above_target_text = _text("What happens to money above the target", 2000, area=True)
     contact_email = EmailField(
         "Contact email for the organisers",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Email("Enter an email address like name@example.com", check_deliverability=False),
             Length(max=254),
         ],
     )
-    target = StringField("Target, in pounds", filters=[_strip])
+    target = StringField("Target, in pounds", filters=[strip])
     charity_name = _text("Charity name", 160, "Enter the charity's name")
     charity_number = _text("Charity number", 20, "Enter the charity's number")
     charity_is_scottish = BooleanField("The charity is registered in Scotland (OSCR)")
@@ -114,12 +110,12 @@ class EventSettingsForm(FlaskForm):
     gift_aid_fills_target = BooleanField("Gift Aid counts toward the target bar")
     fee_basis_points = StringField(
         "Card fee: percentage part, in hundredths of a per cent",
-        filters=[_strip],
+        filters=[strip],
         description="150 means 1.5%.",
     )
-    fee_fixed_pence = StringField("Card fee: fixed part, in pence", filters=[_strip])
-    min_donation = StringField("Smallest donation, in pounds", filters=[_strip])
-    max_donation = StringField("Largest donation, in pounds", filters=[_strip])
+    fee_fixed_pence = StringField("Card fee: fixed part, in pence", filters=[strip])
+    min_donation = StringField("Smallest donation, in pounds", filters=[strip])
+    max_donation = StringField("Largest donation, in pounds", filters=[strip])
     pages_need_approval = BooleanField("Sponsor pages wait for an organiser's approval")
 
     def __init__(self, *args, **kwargs):
@@ -164,15 +160,13 @@ class EventSettingsForm(FlaskForm):
         self._time(field, "closes_at")
 
     def _money(self, field, key, minimum, maximum=MAX_SETTING_PENCE):
-        try:
-            pence = parse_pounds(field.data or "")
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-        if pence < minimum:
-            raise ValidationError(f"Enter at least {format_pence(minimum)}")
-        if pence > maximum:
-            raise ValidationError(f"Enter no more than {format_pence(maximum)}")
-        self.settings[key] = pence
+        self.settings[key] = pence_from_pounds(
+            field,
+            minimum,
+            maximum,
+            too_small="Enter at least {minimum}",
+            too_large="Enter no more than {maximum}",
+        )
 
     def validate_target(self, field):
         """Pounds, more than nothing."""

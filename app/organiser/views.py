@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from app import audit
+from app.numbers import cursor, page_number
 from app.organiser import service
 from app.organiser.export_views import bp as exports_bp
 from app.organiser.moderation_views import bp as moderation_bp
@@ -15,7 +16,6 @@ from app.organiser.rendering import dashboard_page, donation_page
 from app.organiser.settings_views import bp as settings_bp
 from app.pages.service import require_organiser
 from app.progress import polled_response
-from app.web import cursor, page_number
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 for child in (money_bp, moderation_bp, exports_bp, settings_bp):

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField, TextAreaField, ValidationError
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from app.money import format_pence, parse_pounds
+from app.forms import pence_from_pounds, strip
 from app.pages import service
 
 MIN_TARGET_PENCE = 1_000
@@ -15,19 +15,14 @@ UPDATE_MAX = 1_000
 THANK_YOU_MAX = 500
 
 
-def _strip(value):
-    # NUL never belongs in text, and PostgreSQL refuses to store it.
-    return value.replace("\x00", "").strip() if isinstance(value, str) else value
-
-
 def _lower(value):
-    return value.strip().lower() if isinstance(value, str) else value
+    return strip(value).lower() if isinstance(value, str) else value
 
 
 def _text(label, max_chars, required=None, **render_kw):
     validators = [DataRequired(required)] if required else []
     validators.append(Length(max=max_chars, message=f"Use {max_chars:,} characters or fewer"))
-    return TextAreaField(label, filters=[_strip], validators=validators, render_kw=render_kw)
+    return TextAreaField(label, filters=[strip], validators=validators, render_kw=render_kw)
 
 
 class PageForm(FlaskForm):
@@ -38,7 +33,7 @@ class PageForm(FlaskForm):
 
     title = StringField(
         "Title",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Give your page a title"),
             Length(max=120, message="Use 120 characters or fewer"),
@@ -51,7 +46,7 @@ class PageForm(FlaskForm):
     )
     target = StringField(
         "Your target, in pounds",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Enter your target, like 250")],
         render_kw={"inputmode": "decimal"},
     )
@@ -65,16 +60,10 @@ class PageForm(FlaskForm):
 
     def validate_target(self, field):
         """Pounds, between the smallest and largest sensible targets."""
-        try:
-            pence = parse_pounds(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
-        if not MIN_TARGET_PENCE <= pence <= MAX_TARGET_PENCE:
-            raise ValidationError(
-                f"Choose a target between {format_pence(MIN_TARGET_PENCE)} "
-                f"and {format_pence(MAX_TARGET_PENCE)}"
-            )
-        self.target_pence = pence
+        between = "Choose a target between {minimum} and {maximum}"
+        self.target_pence = pence_from_pounds(
+            field, MIN_TARGET_PENCE, MAX_TARGET_PENCE, too_small=between, too_large=between
+        )
 
 
 class _Prefixed(FlaskForm):
@@ -98,7 +87,7 @@ class PhotoForm(_Prefixed):
     )
     alt = StringField(
         "Describe your photo",
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired("Describe your photo in a few words, like 'Morag in a climbing helmet'"),
             Length(max=200, message="Use 200 characters or fewer"),
@@ -145,7 +134,7 @@ class CashReportForm(_Prefixed):
     amount_pence: int | None = None
     amount = StringField(
         "How much cash, in pounds?",
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired("Enter the amount, like 45.50")],
         render_kw={"inputmode": "decimal"},
     )
@@ -153,12 +142,7 @@ class CashReportForm(_Prefixed):
 
     def validate_amount(self, field):
         """Pounds and pence, more than nothing."""
-        try:
-            pence = parse_pounds(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from exc
-        if not 1 <= pence <= MAX_CASH_PENCE:
-            raise ValidationError(
-                f"Enter an amount between £0.01 and {format_pence(MAX_CASH_PENCE)}"
-            )
-        self.amount_pence = pence
+        between = "Enter an amount between {minimum} and {maximum}"
+        self.amount_pence = pence_from_pounds(
+            field, 1, MAX_CASH_PENCE, too_small=between, too_large=between
+        )

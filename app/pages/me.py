@@ -6,8 +6,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.donations import offline
 from app.events.service import page_progress, recent_donations
+from app.numbers import cursor
 from app.pages import forms, photos, service, sharing
-from app.web import cursor
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 # Each donor comes with a thank-you form; a page of them at a time keeps /me quick however

@@ -14,10 +14,10 @@ from flask_login import current_user, login_required
 
 from app.events.service import get_event, page_progress, recent_donations
 from app.extensions import limiter
+from app.numbers import cursor
 from app.pages import forms, photos, service, sharing
 from app.pages.text import paragraphs
 from app.progress import progress_response
-from app.web import cursor
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_filter(paragraphs, "paragraphs")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.models.stripe_records import DISPUTE_STATUSES, RefundStatus
+from app.numbers import whole_number
 
 # Stripe's ids are short printable ASCII; the columns hold 255 characters.
 _MAX_ID = 255
@@ -75,9 +76,7 @@ def donation_id(obj: dict) -> int | None:
     raw = _metadata(obj).get("donation_id") or obj.get("client_reference_id")
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = str(raw)
-    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        return None
-    return int(raw)
+    return whole_number(raw, maximum=999_999_999)
 
 
 @dataclass(frozen=True)

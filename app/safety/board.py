@@ -6,9 +6,9 @@ from flask_login import current_user
 
 from app.auth.roles import roles_required
 from app.models import Role
+from app.numbers import page_number
 from app.safety import bp, forms, on_the_day, roster, service
 from app.safety.status import participants, status_of, statuses
-from app.web import page_number
 
 STAFF = (Role.ORGANISER, Role.INSTRUCTOR)
 FILTERS = {

@@ -20,16 +20,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.forms import strip as _strip
 from app.models import CompletedBy, ItemKind
 from app.safety.checklist import CONDITIONS
 from app.safety.status import age_on
 
 _PHONE = re.compile(r"\+?[0-9 ()-]{7,20}")
 NOTE_MAX = 500
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _text(label, required, max_chars=100, **render_kw):
