@@ -88,7 +88,8 @@ def expected_from_rows(app) -> dict[str, int]:
         "offline": sum(net(d) for d in counted if d.source == DonationSource.OFFLINE),
         "gift-aid-eligible": eligible,
         "gift-aid": eligible // 4,
-        "fees-covered": sum(d.fee_cover_pence for d in counted),
+        # The fee cover the charity still has once refunds and disputes took what they took.
+        "fees-covered": sum(d.kept_pence - net(d) for d in paid if not d.review_reason),
         "refunded": sum(d.refunded_pence for d in paid if not d.review_reason),
         "disputed": sum(d.disputed_pence for d in paid if not d.review_reason),
         "held": sum(d.taken_pence for d in held),
