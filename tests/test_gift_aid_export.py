@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from odf.opendocument import load
 from odf.table import Table, TableCell, TableRow
-from odf.text import P
 
 from app.extensions import db
 from app.models import DisputeStatus, Donation, DonationSource, DonationStatus, utcnow
 from app.organiser.gift_aid_export import COLUMNS, Refusal, ScheduleRow, schedule_row
+from tests import hmrc_reader
 from tests.accounts import AuthActions
 
 HMRC_COLUMNS = [
@@ -73,7 +73,7 @@ def test_a_good_donation_becomes_one_line_in_hmrcs_column_order():
         "12",
         "G12 8QQ",
         "",
-        "Yes",
+        "",  # an individual donation: never "Yes" (gov.uk)
         "14/03/27",
         "12.50",
     ]
@@ -212,7 +212,7 @@ def test_only_paid_kept_undisputed_declared_donations_are_claimed(make, organise
     rows = schedule_csv(organiser.client)
     assert rows[0] == HMRC_COLUMNS
     assert [row[8] for row in rows[1:]] == list(claimed.values())
-    assert all(row[5] == "" and row[6] == "Yes" for row in rows[1:])
+    assert all(row[5] == "" and row[6] == "" for row in rows[1:])
     assert [row[7] for row in rows[1:]] == [f"0{n}/03/27" for n in range(1, 6)]
     page_html = organiser.client.get("/organiser/exports").get_data(as_text=True)
     assert "<strong>5</strong> donations, £110.00 claimed on: Gift Aid of £27.50" in page_html
@@ -247,31 +247,41 @@ def test_correcting_a_refused_donation_puts_it_on_the_schedule(make, organiser):
     assert "Corrected Gift Aid details" in history and "Was: Ms | Fiona" in history
 
 
-def ods_rows(data: bytes) -> list[list[str]]:
-    doc = load(io.BytesIO(data))
-    [table] = doc.spreadsheet.getElementsByType(Table)
-    rows = []
-    for row in table.getElementsByType(TableRow):
-        cells = []
-        for cell in row.getElementsByType(TableCell):
-            cells.append("".join(str(p) for p in cell.getElementsByType(P)))
-        rows.append(cells)
-    return rows
+def ods_lines(data: bytes) -> list[list[str]]:
+    """The donations table as HMRC reads it (item first), after checking HMRC accepts it all."""
+    schedule = hmrc_reader.read(data)
+    assert schedule.problems == []
+    return [list(line.values()) for line in schedule.lines]
 
 
-def test_the_ods_spreadsheet_has_the_same_lines_with_amounts_as_numbers(make, organiser):
+def test_the_ods_spreadsheet_is_hmrcs_template_with_the_lines_in_it(make, organiser):
     donation_id = make.donation(1250, **{**DECLARED, "gift_aid_last_name": "House-Martin"})
-    paid_on(make.app, donation_id, datetime(2027, 3, 14, 15, tzinfo=UTC))
+    paid_on(make.app, donation_id, datetime(2026, 3, 14, 15, tzinfo=UTC))
     response = organiser.client.get("/organiser/exports/gift-aid.ods")
     assert response.mimetype == "application/vnd.oasis.opendocument.spreadsheet"
-    rows = ods_rows(response.get_data())
-    assert rows == [
-        HMRC_COLUMNS,
-        ["Ms", "Fiona", "House Martin", "12", "G12 8QQ", "", "Yes", "14/03/27", "12.50"],
+    schedule = hmrc_reader.read(response.get_data())
+    assert schedule.problems == []
+    assert schedule.sheet_name == "R68GAD_V1_00_0_EN"
+    assert (schedule.box_1, schedule.box_2) == ("14/03/26", "")
+    assert ods_lines(response.get_data()) == [
+        ["1", "Ms", "Fiona", "House Martin", "12", "G12 8QQ", "", "", "14/03/26", "12.50"],
     ]
+    # Typed as HMRC's example rows: a date cell shown DD/MM/YY, a number shown with 2 decimals.
     doc = load(io.BytesIO(response.get_data()))
-    amount = doc.spreadsheet.getElementsByType(TableRow)[1].getElementsByType(TableCell)[-1]
-    assert amount.getAttribute("valuetype") == "float" and amount.getAttribute("value") == "12.50"
+    rows = [
+        row
+        for row in doc.spreadsheet.getElementsByType(Table)[0].getElementsByType(TableRow)
+        for _ in range(int(row.getAttribute("numberrowsrepeated") or 1))
+    ]
+    row = rows[24]  # row 25: item 1
+    cells = row.getElementsByType(TableCell)
+    day, amount = cells[9], cells[10]
+    assert (day.getAttribute("valuetype"), day.getAttribute("datevalue")) == (
+        "date",
+        "2026-03-14T00:00:00",
+    )
+    assert (amount.getAttribute("valuetype"), amount.getAttribute("value")) == ("float", "12.50")
+    assert cells[1].getAttribute("value") == "1" and not cells[8].childNodes  # Sponsored: blank
 
 
 @pytest.fixture
@@ -302,7 +312,10 @@ def test_more_than_1000_lines_download_as_a_zip_of_files_of_1000(many, organiser
         if fmt == "csv":
             sizes = [len(archive.read(n).decode("utf-8-sig").splitlines()) - 1 for n in names]
         else:
-            sizes = [len(ods_rows(archive.read(n))) - 1 for n in names]
+            files = [ods_lines(archive.read(n)) for n in names]
+            assert [line[0] for line in files[0]] == [str(n) for n in range(1, 1001)]
+            assert [line[0] for line in files[1]] == ["1"]  # each file a claim of its own
+            sizes = [len(lines) for lines in files]
         assert sizes == [1000, 1]
 
 
@@ -321,7 +334,7 @@ def test_the_command_writes_one_ods_file_when_all_is_well(make, runner, tmp_path
     result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.ods")])
     assert result.exit_code == 0, result.output
     assert "1 donations, £10.00 claimed on (Gift Aid £2.50)" in result.output
-    assert len(ods_rows((tmp_path / "claim.ods").read_bytes())) == 2
+    assert len(ods_lines((tmp_path / "claim.ods").read_bytes())) == 1
 
 
 def test_the_command_wants_csv_or_ods(runner, event, tmp_path):
