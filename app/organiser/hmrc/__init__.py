@@ -167,7 +167,8 @@ def _date_cell(day: date, cell):
 def _amount_cell(pence: int, cell):
     cell.setAttribute("valuetype", "float")
     cell.setAttribute("value", two_decimals(pence))
-    _set_text(cell, two_decimals(pence))
+    # Shown as the template's number style shows it (1,000.00); HMRC removes the commas.
+    _set_text(cell, f"{pence // 100:,}.{pence % 100:02d}")
     return cell
 
 
