@@ -13,6 +13,7 @@ from odf.table import Table, TableCell, TableRow
 
 from app.extensions import db
 from app.models import DisputeStatus, Donation, DonationSource, DonationStatus, utcnow
+from app.organiser import gift_aid_export
 from app.organiser.gift_aid_export import COLUMNS, Refusal, ScheduleRow, schedule_row
 from tests import hmrc_reader
 from tests.accounts import AuthActions
@@ -148,6 +149,12 @@ def test_a_postcode_is_given_in_capitals_with_one_space():
         ({"gift_aid_first_name": "=cmd|' /C calc'!A0"}, "First name starts with '='"),
         ({"gift_aid_house": "@SUM(1+1)"}, "House name or number starts with '@'"),
         ({"gift_aid_house": "12\nHigh Street"}, "contains a line break"),
+        ({"gift_aid_title": "Dr."}, "Title 'Dr.' is not 2 to 4 letters"),
+        ({"gift_aid_title": "M"}, "Title 'M' is not 2 to 4 letters"),
+        ({"gift_aid_first_name": "Łukasz"}, "First name has characters HMRC deletes (Ł)"),
+        ({"gift_aid_last_name": "O’Neill"}, "Last name has characters HMRC deletes (’)"),
+        ({"gift_aid_first_name": "Ann\u200b"}, "First name has characters HMRC deletes (U+200B)"),
+        ({"gift_aid_house": "12 🏠"}, "House name or number has characters HMRC deletes (🏠)"),
         ({"gift_aid_declaration_version": ""}, "No Gift Aid declaration is recorded"),
         ({"gift_aid_confirmed_sponsorship": False}, "did not confirm"),
     ],
@@ -282,6 +289,63 @@ def test_the_ods_spreadsheet_is_hmrcs_template_with_the_lines_in_it(make, organi
     )
     assert (amount.getAttribute("valuetype"), amount.getAttribute("value")) == ("float", "12.50")
     assert cells[1].getAttribute("value") == "1" and not cells[8].childNodes  # Sponsored: blank
+
+
+ACCEPTED = [  # (changes, the line HMRC reads: title to postcode)
+    ({}, ["Ms", "Fiona", "Campbell", "12", "G12 8QQ"]),
+    ({"gift_aid_title": "Prof", "gift_aid_first_name": "Zoë"}, ["Prof", "Zoë", "Campbell"]),
+    ({"gift_aid_title": "Dr", "gift_aid_first_name": "Siân", "gift_aid_last_name": "Llwyd"}, None),
+    ({"gift_aid_title": "", "gift_aid_last_name": "O'Neill-Campbell"}, ["", "Fiona"]),
+    ({"gift_aid_first_name": "J"}, ["Ms", "J"]),  # an initial will do
+    ({"gift_aid_first_name": "A" * 35, "gift_aid_last_name": "B" * 35}, ["Ms", "A" * 35]),
+    ({"gift_aid_house": "Flat 3, 100 Champs Elysees, 75008 Paris", "gift_aid_postcode": "x"}, None),
+    ({"gift_aid_postcode": "je2 3ab"}, ["Ms", "Fiona", "Campbell", "12", "JE2 3AB"]),  # Jersey
+    ({"gift_aid_postcode": "IM1 1AA"}, ["Ms", "Fiona", "Campbell", "12", "IM1 1AA"]),
+    ({"gift_aid_postcode": "BF1 4FB"}, ["Ms", "Fiona", "Campbell", "12", "BF1 4FB"]),  # BFPO
+    ({"gift_aid_house": "H" * 40}, ["Ms", "Fiona", "Campbell", "H" * 40]),
+]
+REFUSED = [  # HMRC would change each (Ł, ŷ, 李 and 😀 deleted) or refuse it
+    {"gift_aid_first_name": "Łukasz"},
+    {"gift_aid_last_name": "Llŷr"},
+    {"gift_aid_first_name": "李"},
+    {"gift_aid_title": "Dr."},
+    {"gift_aid_last_name": "Campbell 😀"},
+    {"gift_aid_house": "H" * 41},
+]
+
+
+def test_hmrc_reads_every_line_of_the_export_as_written_and_refuses_none(make, organiser):
+    accepted = []
+    for n, (changes, _) in enumerate(ACCEPTED):
+        accepted.append(make.donation(1000 + n, **{**DECLARED, **changes}))
+        paid_on(make.app, accepted[-1], datetime(2026, 3, 1 + n, 12, tzinfo=UTC))
+    refused = [make.donation(500, **{**DECLARED, **changes}) for changes in REFUSED]
+    data = organiser.client.get("/organiser/exports/gift-aid.ods").get_data()
+    schedule = hmrc_reader.read(data)
+    assert schedule.problems == []
+    assert schedule.box_1 == "01/03/26"
+    lines = [list(line.values()) for line in schedule.lines]
+    assert [line[0] for line in lines] == [str(n) for n in range(1, len(ACCEPTED) + 1)]
+    assert [line[9] for line in lines] == [f"10.{n:02d}" for n in range(len(ACCEPTED))]
+    for line, (_, shown) in zip(lines, ACCEPTED, strict=True):
+        assert line[6:8] == ["", ""]  # individual donations: no aggregate, no "Yes"
+        if shown:
+            assert line[1 : 1 + len(shown)] == shown
+    # What HMRC reads is what the donor gave: cleaning changes nothing on any line.
+    assert all(hmrc_reader.clean(cell, one_space=True) == cell for line in lines for cell in line)
+    html = organiser.client.get("/organiser/exports").get_data(as_text=True)
+    assert all(f">#{donation_id}</a>" in html for donation_id in refused)
+    assert "has characters HMRC deletes (Ł)" in html
+
+
+def test_box_2_takes_tax_over_claimed_before_on_the_first_file_only(monkeypatch):
+    monkeypatch.setattr(gift_aid_export, "ROWS_PER_FILE", 1)
+    first, second = schedule_row(declared(id=1)), schedule_row(declared(id=2))
+    schedule = gift_aid_export.Schedule(rows=[first, second])
+    files = gift_aid_export.schedule_files(schedule, "ods", "claim", overclaimed_pence=375)
+    assert [name for name, _ in files] == ["claim-1.ods", "claim-2.ods"]
+    boxes = [(s.box_1, s.box_2) for s in (hmrc_reader.read(d) for _, d in files)]
+    assert boxes == [("14/03/27", "3.75"), ("14/03/27", "")]
 
 
 @pytest.fixture
