@@ -179,6 +179,14 @@ def read(data: bytes, today: date | None = None) -> Schedule:
     return schedule
 
 
+def grid(data: bytes, rows: int, columns: int) -> list[list[str]]:
+    """The shown text of the first sheet's top-left cells, as HMRC's reader sees each cell."""
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        root = ElementTree.fromstring(archive.read("content.xml"))
+    found = _rows(next(root.iter(_TABLE)))[:rows]
+    return [_cells(row, columns) for row in found]
+
+
 def problems(data: bytes, today: date | None = None) -> list[Problem]:
     """Every problem HMRC would report in the schedule `data` (none: HMRC accepts it)."""
     return read(data, today).problems

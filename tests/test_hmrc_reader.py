@@ -222,6 +222,19 @@ def test_plunges_template_with_a_good_line_has_no_problems(good_claim):
     assert found(good_claim) == []
 
 
+def test_plunges_template_is_hmrcs_example_without_hmrcs_donations():
+    example, template = hmrc_file("GoodData"), hmrc.TEMPLATE.read_bytes()
+    expected = hmrc_reader.grid(example, 1030, 12)
+    expected[12][3] = ""  # Box 1
+    expected[19][8] = "£0.00"  # J20, the total (HMRC's reader skips covered cells: 8th)
+    for row in expected[24:28]:  # HMRC's four example donations; the item numbers stay
+        row[2:11] = [""] * 9
+    assert hmrc_reader.grid(template, 1030, 12) == expected
+    assert expected[24][1] == "1" and expected[1023][1] == "1000"
+    with zipfile.ZipFile(io.BytesIO(template)) as archive:
+        assert "media/image1.png" in archive.namelist()  # HMRC's logo
+
+
 def test_plunges_empty_template_is_refused_for_having_no_donations():
     assert found(hmrc.TEMPLATE.read_bytes()) == [("giftAidDonation", 1)]
 
