@@ -85,7 +85,15 @@ class ScheduleRow:
     def line(self) -> hmrc.Line:
         """The line in HMRC's template, typed as HMRC's example rows are."""
         return hmrc.Line(
-            *self.cells()[:7], donated_on=self.donated_on, amount_pence=self.amount_pence
+            title=self.title,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            house=self.house,
+            postcode=self.postcode,
+            aggregated=self.aggregated,
+            sponsored=self.sponsored,
+            donated_on=self.donated_on,
+            amount_pence=self.amount_pence,
         )
 
     def cells(self) -> list[str]:

@@ -15,9 +15,12 @@ from datetime import date
 from importlib.resources import files
 
 from odf import teletype
+from odf.namespaces import TABLENS
 from odf.opendocument import OpenDocument, load
 from odf.table import Table, TableCell, TableRow
 from odf.text import P
+
+from app.money import format_pence
 
 TEMPLATE = files(__name__) / "gift-aid-schedule.ods"
 SHEET_NAME = "R68GAD_V1_00_0_EN"
@@ -28,6 +31,11 @@ BOX_2 = (16, 3)  # D17: tax previously over-claimed, blank if none
 TOTAL = (19, 9)  # J20: HMRC's SUM over the amounts; its cached value is kept right
 FIRST_LINE = 24  # row 25 is item 1
 FIRST_CELL = 2  # column C (Title); B is the item number
+_CELL = (TABLENS, "table-cell")
+_STYLE = (TABLENS, "style-name")
+_SPANNED = (TABLENS, "number-columns-spanned")
+_ROWS_REPEATED = (TABLENS, "number-rows-repeated")
+_COLUMNS_REPEATED = (TABLENS, "number-columns-repeated")
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,14 @@ def fill(
     """Write the boxes, the lines from item 1 on, and the total's cached value into `doc`."""
     if len(lines) > LINES_PER_FILE:
         raise ValueError(f"HMRC takes at most {LINES_PER_FILE} lines a file, not {len(lines)}")
+    if overclaimed_pence is not None and overclaimed_pence < 0:
+        raise ValueError("Box 2 is tax over-claimed before: it cannot be negative")
     table = doc.spreadsheet.getElementsByType(Table)[0]
     if table.getAttribute("name") != SHEET_NAME:
         raise ValueError(f"not HMRC's template: the sheet is {table.getAttribute('name')!r}")
     rows = _rows(table, FIRST_LINE + len(lines))
     _put(rows[BOX_1[0]], BOX_1[1], _date_cell, earliest)
-    _put(rows[BOX_2[0]], BOX_2[1], _amount_cell, overclaimed_pence)
+    _put(rows[BOX_2[0]], BOX_2[1], _amount_cell, overclaimed_pence or None)  # none: blank
     for offset, line in enumerate(lines):
         row = rows[FIRST_LINE + offset]
         for column, text in enumerate(line.texts(), start=FIRST_CELL):
@@ -96,51 +106,55 @@ def fill(
     total = sum(line.amount_pence or 0 for line in lines)
     total_cell = _cells(rows[TOTAL[0]], TOTAL[1] + 1)[TOTAL[1]]
     total_cell.setAttribute("value", two_decimals(total))
-    _set_text(total_cell, f"£{total // 100:,}.{total % 100:02d}")
+    _set_text(total_cell, format_pence(total))  # as the template's currency style shows it
 
 
 def _rows(table, count: int) -> list:
     """The table's first `count` rows, a repeated row standing for each of its repeats."""
     rows = []
     for row in table.getElementsByType(TableRow):
-        rows.extend([row] * int(row.getAttribute("numberrowsrepeated") or 1))
+        rows.extend([row] * int(row.attributes.get(_ROWS_REPEATED, 1)))
         if len(rows) >= count:
             return rows
     raise ValueError("HMRC's template has changed shape: a schedule row is missing")
 
 
 def _cells(row, count: int) -> list:
-    """The row's first `count` cells, one element each (repeated blank cells are split)."""
+    """The row's first `count` cells, one element each (a repeated blank cell is split)."""
     cells: list = []
     for cell in list(row.childNodes):
         if len(cells) >= count:
             break
-        repeat = int(cell.getAttribute("numbercolumnsrepeated") or 1)
-        if repeat > 1 and cell.qname[1] == "table-cell":
-            style = cell.getAttribute("stylename")
-            for _ in range(repeat):
-                part = TableCell(stylename=style) if style else TableCell()
-                _insert_before(row, part, cell)
+        repeat = int(cell.attributes.get(_COLUMNS_REPEATED, 1))
+        if repeat > 1 and cell.qname == _CELL:
+            # Only ever added to, never removed from: odfpy's removeChild is slow on a big sheet.
+            del cell.attributes[_COLUMNS_REPEATED]
+            cells.append(cell)
+            after = cell.nextSibling
+            for _ in range(repeat - 1):
+                part = TableCell()
+                if _STYLE in cell.attributes:
+                    part.attributes[_STYLE] = cell.attributes[_STYLE]
+                _insert_before(row, part, after)
                 cells.append(part)
-            row.removeChild(cell)
         else:
             cells.extend([cell] * repeat)
     return cells
 
 
 def _put(row, column: int, make, value) -> None:
-    """Replace the cell at `column` by one of the same style holding `value` (None or "": blank)."""
-    if int(row.getAttribute("numberrowsrepeated") or 1) > 1:
+    """Make the cell at `column` hold `value` (None or "": blank), keeping the template's style."""
+    if int(row.attributes.get(_ROWS_REPEATED, 1)) > 1:
         raise ValueError("HMRC's template has changed shape: a schedule row is repeated")
-    old = _cells(row, column + 1)[column]
-    if old.qname[1] != "table-cell" or old.getAttribute("numbercolumnsspanned"):
+    cell = _cells(row, column + 1)[column]
+    if cell.qname != _CELL or _SPANNED in cell.attributes:
         raise ValueError("HMRC's template has changed shape: a schedule cell is merged")
-    style = old.getAttribute("stylename")
-    new = TableCell(stylename=style) if style else TableCell()
+    for name in [name for name in cell.attributes if name != _STYLE]:
+        del cell.attributes[name]  # its old value, if any
+    for child in list(cell.childNodes):
+        cell.removeChild(child)
     if value not in (None, ""):
-        new = make(value, new)
-    _insert_before(row, new, old)
-    row.removeChild(old)
+        make(value, cell)
 
 
 def _insert_before(parent, new, old) -> None:
@@ -168,7 +182,7 @@ def _amount_cell(pence: int, cell):
     cell.setAttribute("valuetype", "float")
     cell.setAttribute("value", two_decimals(pence))
     # Shown as the template's number style shows it (1,000.00); HMRC removes the commas.
-    _set_text(cell, f"{pence // 100:,}.{pence % 100:02d}")
+    _set_text(cell, format_pence(pence).removeprefix("£"))
     return cell
 
 
