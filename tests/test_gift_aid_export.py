@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from odf.opendocument import load
 from odf.table import Table, TableCell, TableRow
-from odf.text import P
 
 from app.extensions import db
 from app.models import DisputeStatus, Donation, DonationSource, DonationStatus, utcnow
+from app.organiser import gift_aid_export
 from app.organiser.gift_aid_export import COLUMNS, Refusal, ScheduleRow, schedule_row
+from tests import hmrc_reader
 from tests.accounts import AuthActions
 
 HMRC_COLUMNS = [
@@ -73,7 +74,7 @@ def test_a_good_donation_becomes_one_line_in_hmrcs_column_order():
         "12",
         "G12 8QQ",
         "",
-        "Yes",
+        "",  # an individual donation: never "Yes" (gov.uk)
         "14/03/27",
         "12.50",
     ]
@@ -148,6 +149,12 @@ def test_a_postcode_is_given_in_capitals_with_one_space():
         ({"gift_aid_first_name": "=cmd|' /C calc'!A0"}, "First name starts with '='"),
         ({"gift_aid_house": "@SUM(1+1)"}, "House name or number starts with '@'"),
         ({"gift_aid_house": "12\nHigh Street"}, "contains a line break"),
+        ({"gift_aid_title": "Dr."}, "Title 'Dr.' is not 2 to 4 letters"),
+        ({"gift_aid_title": "M"}, "Title 'M' is not 2 to 4 letters"),
+        ({"gift_aid_first_name": "Łukasz"}, "First name has characters HMRC deletes (Ł)"),
+        ({"gift_aid_last_name": "O’Neill"}, "Last name has characters HMRC deletes (’)"),
+        ({"gift_aid_first_name": "Ann\u200b"}, "First name has characters HMRC deletes (U+200B)"),
+        ({"gift_aid_house": "12 🏠"}, "House name or number has characters HMRC deletes (🏠)"),
         ({"gift_aid_declaration_version": ""}, "No Gift Aid declaration is recorded"),
         ({"gift_aid_confirmed_sponsorship": False}, "did not confirm"),
     ],
@@ -212,7 +219,7 @@ def test_only_paid_kept_undisputed_declared_donations_are_claimed(make, organise
     rows = schedule_csv(organiser.client)
     assert rows[0] == HMRC_COLUMNS
     assert [row[8] for row in rows[1:]] == list(claimed.values())
-    assert all(row[5] == "" and row[6] == "Yes" for row in rows[1:])
+    assert all(row[5] == "" and row[6] == "" for row in rows[1:])
     assert [row[7] for row in rows[1:]] == [f"0{n}/03/27" for n in range(1, 6)]
     page_html = organiser.client.get("/organiser/exports").get_data(as_text=True)
     assert "<strong>5</strong> donations, £110.00 claimed on: Gift Aid of £27.50" in page_html
@@ -247,31 +254,98 @@ def test_correcting_a_refused_donation_puts_it_on_the_schedule(make, organiser):
     assert "Corrected Gift Aid details" in history and "Was: Ms | Fiona" in history
 
 
-def ods_rows(data: bytes) -> list[list[str]]:
-    doc = load(io.BytesIO(data))
-    [table] = doc.spreadsheet.getElementsByType(Table)
-    rows = []
-    for row in table.getElementsByType(TableRow):
-        cells = []
-        for cell in row.getElementsByType(TableCell):
-            cells.append("".join(str(p) for p in cell.getElementsByType(P)))
-        rows.append(cells)
-    return rows
+def ods_lines(data: bytes) -> list[list[str]]:
+    """The donations table as HMRC reads it (item first), after checking HMRC accepts it all."""
+    schedule = hmrc_reader.read(data)
+    assert schedule.problems == []
+    return [list(line.values()) for line in schedule.lines]
 
 
-def test_the_ods_spreadsheet_has_the_same_lines_with_amounts_as_numbers(make, organiser):
+def test_the_ods_spreadsheet_is_hmrcs_template_with_the_lines_in_it(make, organiser):
     donation_id = make.donation(1250, **{**DECLARED, "gift_aid_last_name": "House-Martin"})
-    paid_on(make.app, donation_id, datetime(2027, 3, 14, 15, tzinfo=UTC))
+    paid_on(make.app, donation_id, datetime(2026, 3, 14, 15, tzinfo=UTC))
     response = organiser.client.get("/organiser/exports/gift-aid.ods")
     assert response.mimetype == "application/vnd.oasis.opendocument.spreadsheet"
-    rows = ods_rows(response.get_data())
-    assert rows == [
-        HMRC_COLUMNS,
-        ["Ms", "Fiona", "House Martin", "12", "G12 8QQ", "", "Yes", "14/03/27", "12.50"],
+    schedule = hmrc_reader.read(response.get_data())
+    assert schedule.problems == []
+    assert schedule.sheet_name == "R68GAD_V1_00_0_EN"
+    assert (schedule.box_1, schedule.box_2) == ("14/03/26", "")
+    assert ods_lines(response.get_data()) == [
+        ["1", "Ms", "Fiona", "House Martin", "12", "G12 8QQ", "", "", "14/03/26", "12.50"],
     ]
+    # Typed as HMRC's example rows: a date cell shown DD/MM/YY, a number shown with 2 decimals.
     doc = load(io.BytesIO(response.get_data()))
-    amount = doc.spreadsheet.getElementsByType(TableRow)[1].getElementsByType(TableCell)[-1]
-    assert amount.getAttribute("valuetype") == "float" and amount.getAttribute("value") == "12.50"
+    rows = [
+        row
+        for row in doc.spreadsheet.getElementsByType(Table)[0].getElementsByType(TableRow)
+        for _ in range(int(row.getAttribute("numberrowsrepeated") or 1))
+    ]
+    row = rows[24]  # row 25: item 1
+    cells = row.getElementsByType(TableCell)
+    day, amount = cells[9], cells[10]
+    assert (day.getAttribute("valuetype"), day.getAttribute("datevalue")) == (
+        "date",
+        "2026-03-14T00:00:00",
+    )
+    assert (amount.getAttribute("valuetype"), amount.getAttribute("value")) == ("float", "12.50")
+    assert cells[1].getAttribute("value") == "1" and not cells[8].childNodes  # Sponsored: blank
+
+
+ACCEPTED = [  # (changes, the line HMRC reads: title to postcode)
+    ({}, ["Ms", "Fiona", "Campbell", "12", "G12 8QQ"]),
+    ({"gift_aid_title": "Prof", "gift_aid_first_name": "Zoë"}, ["Prof", "Zoë", "Campbell"]),
+    ({"gift_aid_title": "Dr", "gift_aid_first_name": "Siân", "gift_aid_last_name": "Llwyd"}, None),
+    ({"gift_aid_title": "", "gift_aid_last_name": "O'Neill-Campbell"}, ["", "Fiona"]),
+    ({"gift_aid_first_name": "J"}, ["Ms", "J"]),  # an initial will do
+    ({"gift_aid_first_name": "A" * 35, "gift_aid_last_name": "B" * 35}, ["Ms", "A" * 35]),
+    ({"gift_aid_house": "Flat 3, 100 Champs Elysees, 75008 Paris", "gift_aid_postcode": "x"}, None),
+    ({"gift_aid_postcode": "je2 3ab"}, ["Ms", "Fiona", "Campbell", "12", "JE2 3AB"]),  # Jersey
+    ({"gift_aid_postcode": "IM1 1AA"}, ["Ms", "Fiona", "Campbell", "12", "IM1 1AA"]),
+    ({"gift_aid_postcode": "BF1 4FB"}, ["Ms", "Fiona", "Campbell", "12", "BF1 4FB"]),  # BFPO
+    ({"gift_aid_house": "H" * 40}, ["Ms", "Fiona", "Campbell", "H" * 40]),
+]
+REFUSED = [  # HMRC would change each (Ł, ŷ, 李 and 😀 deleted) or refuse it
+    {"gift_aid_first_name": "Łukasz"},
+    {"gift_aid_last_name": "Llŷr"},
+    {"gift_aid_first_name": "李"},
+    {"gift_aid_title": "Dr."},
+    {"gift_aid_last_name": "Campbell 😀"},
+    {"gift_aid_house": "H" * 41},
+]
+
+
+def test_hmrc_reads_every_line_of_the_export_as_written_and_refuses_none(make, organiser):
+    accepted = []
+    for n, (changes, _) in enumerate(ACCEPTED):
+        accepted.append(make.donation(1000 + n, **{**DECLARED, **changes}))
+        paid_on(make.app, accepted[-1], datetime(2026, 3, 1 + n, 12, tzinfo=UTC))
+    refused = [make.donation(500, **{**DECLARED, **changes}) for changes in REFUSED]
+    data = organiser.client.get("/organiser/exports/gift-aid.ods").get_data()
+    schedule = hmrc_reader.read(data)
+    assert schedule.problems == []
+    assert schedule.box_1 == "01/03/26"
+    lines = [list(line.values()) for line in schedule.lines]
+    assert [line[0] for line in lines] == [str(n) for n in range(1, len(ACCEPTED) + 1)]
+    assert [line[9] for line in lines] == [f"10.{n:02d}" for n in range(len(ACCEPTED))]
+    for line, (_, shown) in zip(lines, ACCEPTED, strict=True):
+        assert line[6:8] == ["", ""]  # individual donations: no aggregate, no "Yes"
+        if shown:
+            assert line[1 : 1 + len(shown)] == shown
+    # What HMRC reads is what the donor gave: cleaning changes nothing on any line.
+    assert all(hmrc_reader.clean(cell, one_space=True) == cell for line in lines for cell in line)
+    html = organiser.client.get("/organiser/exports").get_data(as_text=True)
+    assert all(f">#{donation_id}</a>" in html for donation_id in refused)
+    assert "has characters HMRC deletes (Ł)" in html
+
+
+def test_box_2_takes_tax_over_claimed_before_on_the_first_file_only(monkeypatch):
+    monkeypatch.setattr(gift_aid_export, "ROWS_PER_FILE", 1)
+    first, second = schedule_row(declared(id=1)), schedule_row(declared(id=2))
+    schedule = gift_aid_export.Schedule(rows=[first, second])
+    files = gift_aid_export.schedule_files(schedule, "ods", "claim", overclaimed_pence=375)
+    assert [name for name, _ in files] == ["claim-1.ods", "claim-2.ods"]
+    boxes = [(s.box_1, s.box_2) for s in (hmrc_reader.read(d) for _, d in files)]
+    assert boxes == [("14/03/27", "3.75"), ("14/03/27", "")]
 
 
 @pytest.fixture
@@ -302,7 +376,10 @@ def test_more_than_1000_lines_download_as_a_zip_of_files_of_1000(many, organiser
         if fmt == "csv":
             sizes = [len(archive.read(n).decode("utf-8-sig").splitlines()) - 1 for n in names]
         else:
-            sizes = [len(ods_rows(archive.read(n))) - 1 for n in names]
+            files = [ods_lines(archive.read(n)) for n in names]
+            assert [line[0] for line in files[0]] == [str(n) for n in range(1, 1001)]
+            assert [line[0] for line in files[1]] == ["1"]  # each file a claim of its own
+            sizes = [len(lines) for lines in files]
         assert sizes == [1000, 1]
 
 
@@ -321,7 +398,7 @@ def test_the_command_writes_one_ods_file_when_all_is_well(make, runner, tmp_path
     result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.ods")])
     assert result.exit_code == 0, result.output
     assert "1 donations, £10.00 claimed on (Gift Aid £2.50)" in result.output
-    assert len(ods_rows((tmp_path / "claim.ods").read_bytes())) == 2
+    assert len(ods_lines((tmp_path / "claim.ods").read_bytes())) == 1
 
 
 def test_the_command_wants_csv_or_ods(runner, event, tmp_path):

@@ -1,10 +1,13 @@
-"""HMRC's Gift Aid claim schedule, as CSV or as an OpenDocument spreadsheet like HMRC's template.
+"""HMRC's Gift Aid claim schedule, as HMRC's own spreadsheet template (ODS) or as CSV.
 
 Columns, in HMRC's order: Title, First name, Last name, House name or number, Postcode,
-Aggregated donations, Sponsored event, Donation date, Amount. One named line per donation (so
-Aggregated donations is always blank, which HMRC always accepts); Sponsored event "Yes"; dates
-DD/MM/YY, the UK date the money was received; amounts like 12.50, without a pound sign; blank
-cells left blank. At most 1,000 donations a file.
+Aggregated donations, Sponsored event, Donation date, Amount. One named line per donation, the
+donor's own: so Aggregated donations is blank, and Sponsored event is blank too (gov.uk: "Do not
+enter 'yes' in the sponsored event box against individual donations"; "Yes" is for a line naming
+a participant with the total they collected). Dates DD/MM/YY, the UK date the money was received;
+amounts like 12.50, without a pound sign; blank cells left blank. At most 1,000 donations a file,
+numbered from item 1; the ODS file is HMRC's template (app/organiser/hmrc) with Box 1, the
+earliest donation date in the file, filled in.
 
 Only paid donations with a Gift Aid declaration that still count are claimed (not fully
 refunded, not in an open or lost dispute), each on what the charity kept. Anonymous donations
@@ -18,12 +21,8 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 
-from odf.number import Number, NumberStyle
-from odf.opendocument import OpenDocumentSpreadsheet
-from odf.style import Style
-from odf.table import Table, TableCell, TableColumn, TableRow
-from odf.text import P
 from sqlalchemy import select
 
 from app.donations.gift_aid import MAX_HOUSE, MAX_NAME, MAX_TITLE, normalise_postcode
@@ -31,6 +30,7 @@ from app.donations.offline import OVERSEAS_POSTCODE
 from app.events.service import counted_clause
 from app.extensions import db
 from app.models import Donation
+from app.organiser import hmrc
 from app.timefmt import to_london
 
 COLUMNS = (
@@ -44,12 +44,16 @@ COLUMNS = (
     "Donation date",
     "Amount",
 )
-ROWS_PER_FILE = 1000
+ROWS_PER_FILE = hmrc.LINES_PER_FILE
 FORMATS = ("csv", "ods")
 # A cell starting with one of these is a formula to a spreadsheet: never a real name or address.
 _FORMULA_START = ("=", "+", "-", "@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HYPHENS = re.compile(r"\s*[-\u2010\u2011\u2012\u2013]\s*")
+# HMRC's reader deletes every character outside these before checking a cell: a name with one
+# in it would arrive changed ("Łukasz" as "ukasz"), so the line is refused instead.
+_HMRC_DELETES = re.compile(r"[^\x20-\x7e\xa1-\xff]")
+_HMRC_TITLE = re.compile(r"[A-Za-z][A-Za-z'-]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -62,15 +66,34 @@ class ScheduleRow:
     last_name: str
     house: str
     postcode: str
-    date: str
+    donated_on: date
     amount_pence: int
     aggregated: str = ""
-    sponsored: str = "Yes"
+    sponsored: str = ""  # an individual donation: "Yes" only on a participant's sponsorship line
+
+    @property
+    def date(self) -> str:
+        """The donation date as HMRC reads it: DD/MM/YY."""
+        return self.donated_on.strftime("%d/%m/%y")
 
     @property
     def amount(self) -> str:
         """Pounds with two decimals and no pound sign: 12.50."""
-        return f"{self.amount_pence // 100}.{self.amount_pence % 100:02d}"
+        return hmrc.two_decimals(self.amount_pence)
+
+    def line(self) -> hmrc.Line:
+        """The line in HMRC's template, typed as HMRC's example rows are."""
+        return hmrc.Line(
+            title=self.title,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            house=self.house,
+            postcode=self.postcode,
+            aggregated=self.aggregated,
+            sponsored=self.sponsored,
+            donated_on=self.donated_on,
+            amount_pence=self.amount_pence,
+        )
 
     def cells(self) -> list[str]:
         """The cells in HMRC's column order."""
@@ -141,6 +164,10 @@ def _text_problems(label: str, value: str) -> list[str]:
         problems.append(f"{label} contains a line break or control character")
     if value.startswith(_FORMULA_START):
         problems.append(f"{label} starts with '{value[0]}', which spreadsheets read as a formula")
+    deleted = sorted({ch for ch in _HMRC_DELETES.findall(value) if not _CONTROL.match(ch)})
+    if deleted:
+        shown = " ".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in deleted)
+        problems.append(f"{label} has characters HMRC deletes ({shown}): write it in Latin letters")
     return problems
 
 
@@ -160,6 +187,8 @@ def schedule_row(donation: Donation) -> ScheduleRow | Refusal:
     raw_postcode = donation.gift_aid_postcode.strip()
 
     _check_length("Title", title, MAX_TITLE, problems)
+    if title and not _HMRC_TITLE.fullmatch(title):
+        problems.append(f"Title '{title}' is not 2 to 4 letters (like Mr, Dr, Prof; no full stop)")
     for label, value in (("First name", first_name), ("Last name", last_name)):
         if not value:
             problems.append(f"{label} is missing")
@@ -204,7 +233,7 @@ def schedule_row(donation: Donation) -> ScheduleRow | Refusal:
         last_name=last_name,
         house=house,
         postcode=postcode,
-        date=to_london(donation.paid_at).strftime("%d/%m/%y"),
+        donated_on=to_london(donation.paid_at).date(),
         amount_pence=donation.net_pence,
     )
 
@@ -222,52 +251,27 @@ def to_csv(rows: list[ScheduleRow]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_ods(rows: list[ScheduleRow]) -> bytes:
-    """One file of the schedule as an OpenDocument spreadsheet: a header row, then one line
-    per donation; amounts are numbers shown with two decimals, dates are DD/MM/YY text."""
-    doc = OpenDocumentSpreadsheet()
-    two_decimals = NumberStyle(name="two-decimals")
-    two_decimals.addElement(Number(decimalplaces=2, minintegerdigits=1))
-    doc.automaticstyles.addElement(two_decimals)
-    amount_style = Style(name="amount", family="table-cell", datastylename="two-decimals")
-    doc.automaticstyles.addElement(amount_style)
-
-    table = Table(name="Gift Aid schedule")
-    table.addElement(TableColumn(numbercolumnsrepeated=len(COLUMNS)))
-    table.addElement(_ods_row(COLUMNS))
-    for row in rows:
-        table.addElement(_ods_row(row.cells()[:-1], amount=row.amount, style=amount_style))
-    doc.spreadsheet.addElement(table)
-    out = io.BytesIO()
-    doc.write(out)
-    return out.getvalue()
+def to_ods(rows: list[ScheduleRow], overclaimed_pence: int | None = None) -> bytes:
+    """One file of the schedule in HMRC's template: Box 1 the earliest donation date in it,
+    Box 2 the tax previously over-claimed (blank if None), the lines from item 1."""
+    earliest = min((row.donated_on for row in rows), default=None)
+    return hmrc.claim([row.line() for row in rows], earliest, overclaimed_pence)
 
 
-def _ods_row(texts, amount: str | None = None, style=None) -> TableRow:
-    row = TableRow()
-    for text in texts:
-        cell = TableCell(valuetype="string") if text else TableCell()  # blank stays blank
-        if text:
-            cell.addElement(P(text=text))
-        row.addElement(cell)
-    if amount is not None:
-        cell = TableCell(valuetype="float", value=amount, stylename=style)
-        cell.addElement(P(text=amount))
-        row.addElement(cell)
-    return row
-
-
-WRITERS = {"csv": to_csv, "ods": to_ods}
-
-
-def schedule_files(schedule: Schedule, fmt: str, stem: str) -> list[tuple[str, bytes]]:
+def schedule_files(
+    schedule: Schedule, fmt: str, stem: str, overclaimed_pence: int | None = None
+) -> list[tuple[str, bytes]]:
     """(file name, contents) for each file: `stem.fmt`, or `stem-1.fmt`, `stem-2.fmt`...
-    when there are more than ROWS_PER_FILE donations."""
+    when there are more than ROWS_PER_FILE donations. Each file is a claim of its own; tax
+    over-claimed before (Box 2) goes on the first only, so it is deducted once."""
     chunks = schedule.files()
-    write = WRITERS[fmt]
+    contents = [
+        to_ods(chunk, overclaimed_pence if n == 0 else None) if fmt == "ods" else to_csv(chunk)
+        for n, chunk in enumerate(chunks)
+    ]
     if len(chunks) == 1:
-        return [(f"{stem}.{fmt}", write(chunks[0]))]
-    return [(f"{stem}-{n}.{fmt}", write(chunk)) for n, chunk in enumerate(chunks, start=1)]
+        return [(f"{stem}.{fmt}", contents[0])]
+    return [(f"{stem}-{n}.{fmt}", data) for n, data in enumerate(contents, start=1)]
 
 
 def zipped(files: list[tuple[str, bytes]]) -> bytes:
