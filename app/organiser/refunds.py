@@ -55,14 +55,20 @@ def _payment_to_refund(donation: Donation) -> tuple[str | None, int]:
         )
     ):
         asked[intent] += pence
-    payments_made = db.session.execute(
-        select(CheckoutSession.payment_intent_id, CheckoutSession.amount_total_pence)
-        .where(CheckoutSession.donation_id == donation.id, CheckoutSession.paid_at.is_not(None))
-        .order_by(CheckoutSession.paid_at.desc(), CheckoutSession.id)
+    first = donation.stripe_payment_intent_id
+    paid = db.session.execute(
+        select(
+            CheckoutSession.payment_intent_id,
+            CheckoutSession.amount_total_pence,
+            CheckoutSession.paid_at,
+        ).where(CheckoutSession.donation_id == donation.id, CheckoutSession.paid_at.is_not(None))
     ).all()
-    if not payments_made and donation.stripe_payment_intent_id:  # paid before sessions were kept
-        total = donation.amount_pence + donation.fee_cover_pence
-        payments_made = [(donation.stripe_payment_intent_id, total)]
+    # Latest first; Stripe's times are whole seconds, so of two paid in the same second the
+    # one that is not the donation's first payment is the later.
+    paid = sorted(paid, key=lambda p: (p.paid_at, p.payment_intent_id != first), reverse=True)
+    payments_made = [(p.payment_intent_id, p.amount_total_pence) for p in paid]
+    if not payments_made and first:  # paid before sessions were kept
+        payments_made = [(first, donation.amount_pence + donation.fee_cover_pence)]
     for intent, taken in payments_made:
         left = taken - asked[intent]
         if intent and left > 0:
