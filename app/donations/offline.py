@@ -3,13 +3,13 @@ of cash they collected counts only once an organiser confirms it. Each step is a
 
 Every change goes through `totals.tracking`, so the totals follow in the same transaction."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
 from app import audit, mail, totals
 from app.database import begin_write
+from app.donations.gift_aid import GiftAidDetails
 from app.extensions import db
 from app.models import (
     Donation,
@@ -25,19 +25,6 @@ from app.payments.reversals import record_cash_refund
 
 # Gift Aid from a paper sponsorship form: the form's own wording, not our web version.
 PAPER_DECLARATION = "paper"
-# HMRC: a donor who lives outside the UK has postcode "X" and the address in the house field.
-OVERSEAS_POSTCODE = "X"
-
-
-@dataclass(frozen=True)
-class GiftAidDetails:
-    """A Gift Aid declaration's name and home address, as HMRC's schedule needs them."""
-
-    title: str
-    first_name: str
-    last_name: str
-    house: str
-    postcode: str
 
 
 def apply_gift_aid(donation: Donation, details: GiftAidDetails | None, declared_at: datetime):

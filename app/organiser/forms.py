@@ -26,8 +26,14 @@ from wtforms.validators import (
     Optional,
 )
 
-from app.donations.gift_aid import MAX_HOUSE, MAX_NAME, MAX_TITLE, normalise_postcode
-from app.donations.offline import OVERSEAS_POSTCODE, GiftAidDetails
+from app.donations.gift_aid import (
+    MAX_HOUSE,
+    MAX_NAME,
+    MAX_TITLE,
+    OVERSEAS_POSTCODE,
+    GiftAidDetails,
+    normalise_postcode,
+)
 from app.forms import pence_from_pounds, strip
 from app.timefmt import LONDON
 

@@ -18,15 +18,13 @@ and a postcode put in capitals with one space."""
 
 import csv
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 
-from app.donations.gift_aid import MAX_HOUSE, MAX_NAME, MAX_TITLE, normalise_postcode
-from app.donations.offline import OVERSEAS_POSTCODE
+from app.donations.gift_aid import as_hmrc_reads, claim_pence, claim_problems, details_of
 from app.events.service import counted_clause
 from app.extensions import db
 from app.models import Donation
@@ -46,14 +44,6 @@ COLUMNS = (
 )
 ROWS_PER_FILE = hmrc.LINES_PER_FILE
 FORMATS = ("csv", "ods")
-# A cell starting with one of these is a formula to a spreadsheet: never a real name or address.
-_FORMULA_START = ("=", "+", "-", "@")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_HYPHENS = re.compile(r"\s*[-\u2010\u2011\u2012\u2013]\s*")
-# HMRC's reader deletes every character outside these before checking a cell: a name with one
-# in it would arrive changed ("Łukasz" as "ukasz"), so the line is refused instead.
-_HMRC_DELETES = re.compile(r"[^\x20-\x7e\xa1-\xff]")
-_HMRC_TITLE = re.compile(r"[A-Za-z][A-Za-z'-]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -158,83 +148,22 @@ def build_schedule() -> Schedule:
     return schedule
 
 
-def _text_problems(label: str, value: str) -> list[str]:
-    problems = []
-    if _CONTROL.search(value):
-        problems.append(f"{label} contains a line break or control character")
-    if value.startswith(_FORMULA_START):
-        problems.append(f"{label} starts with '{value[0]}', which spreadsheets read as a formula")
-    deleted = sorted({ch for ch in _HMRC_DELETES.findall(value) if not _CONTROL.match(ch)})
-    if deleted:
-        shown = " ".join(ch if ch.isprintable() else f"U+{ord(ch):04X}" for ch in deleted)
-        problems.append(f"{label} has characters HMRC deletes ({shown}): write it in Latin letters")
-    return problems
-
-
-def _check_length(label: str, value: str, maximum: int, problems: list[str]) -> None:
-    if len(value) > maximum:
-        problems.append(f"{label} is {len(value)} characters; HMRC allows {maximum}")
-
-
 def schedule_row(donation: Donation) -> ScheduleRow | Refusal:
     """The donation's line on the schedule, or why HMRC would refuse it."""
-    problems: list[str] = []
-    title = donation.gift_aid_title.strip()
-    first_name = donation.gift_aid_first_name.strip()
-    # HMRC: "House Martin", not "House-Martin".
-    last_name = _HYPHENS.sub(" ", donation.gift_aid_last_name.strip()).strip()
-    house = donation.gift_aid_house.strip()
-    raw_postcode = donation.gift_aid_postcode.strip()
-
-    _check_length("Title", title, MAX_TITLE, problems)
-    if title and not _HMRC_TITLE.fullmatch(title):
-        problems.append(f"Title '{title}' is not 2 to 4 letters (like Mr, Dr, Prof; no full stop)")
-    for label, value in (("First name", first_name), ("Last name", last_name)):
-        if not value:
-            problems.append(f"{label} is missing")
-        _check_length(label, value, MAX_NAME, problems)
-    if not house:
-        problems.append("House name or number is missing")
-    _check_length("House name or number", house, MAX_HOUSE, problems)
-    for label, value in (
-        ("Title", title),
-        ("First name", first_name),
-        ("Last name", last_name),
-        ("House name or number", house),
-    ):
-        problems.extend(_text_problems(label, value))
-
-    if raw_postcode.upper() == OVERSEAS_POSTCODE:
-        postcode = OVERSEAS_POSTCODE
-    else:
-        postcode = normalise_postcode(raw_postcode) or ""
-        if not postcode:
-            problems.append(
-                f"Postcode '{raw_postcode}' is not a UK postcode "
-                "(use X for a donor who lives outside the UK)"
-            )
-
-    if not donation.gift_aid_declaration_version or donation.gift_aid_declared_at is None:
-        problems.append("No Gift Aid declaration is recorded")
-    if not donation.gift_aid_confirmed_sponsorship:
-        problems.append("The donor did not confirm they may claim Gift Aid on sponsorship")
-    if donation.net_pence <= 0:
-        problems.append("Nothing is left to claim on after refunds")
-    if donation.paid_at is None:
-        problems.append("The donation has no payment date")
-
+    details = as_hmrc_reads(details_of(donation))
+    problems = claim_problems(donation)
     if problems:
-        donor = " ".join(part for part in (first_name, last_name) if part) or donation.donor_name
-        return Refusal(donation.id, donor, tuple(problems))
+        donor = " ".join(p for p in (details.first_name, details.last_name) if p)
+        return Refusal(donation.id, donor or donation.donor_name, tuple(problems))
     return ScheduleRow(
         donation_id=donation.id,
-        title=title,
-        first_name=first_name,
-        last_name=last_name,
-        house=house,
-        postcode=postcode,
+        title=details.title,
+        first_name=details.first_name,
+        last_name=details.last_name,
+        house=details.house,
+        postcode=details.postcode,
         donated_on=to_london(donation.paid_at).date(),
-        amount_pence=donation.net_pence,
+        amount_pence=claim_pence(donation),
     )
 
 

@@ -1,7 +1,7 @@
 """Correcting a donor's Gift Aid details, so a row HMRC would refuse can be claimed."""
 
 from app import audit
-from app.donations.offline import GiftAidDetails
+from app.donations.gift_aid import GiftAidDetails
 from app.extensions import db
 from app.models import Donation
 
