@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
+    from app.donations.gift_aid_views import bp as gift_aid_details_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
     from app.organiser.views import bp as organiser_bp
@@ -89,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)
+    app.register_blueprint(gift_aid_details_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(safety_bp)
     app.register_blueprint(organiser_bp)

@@ -318,7 +318,10 @@ class Factory:
     def donation(
         self, amount_pence=1000, page_id=None, status=DonationStatus.PAID, **fields
     ) -> int:
-        """A donation, moved to `status` through the same bookkeeping the app uses."""
+        """A donation, moved to `status` through the same bookkeeping the app uses. With
+        `gift_aid=True` it has a declaration HMRC accepts unless `fields` change it."""
+        if fields.get("gift_aid"):
+            fields = {**GIFT_AID_DECLARATION, "gift_aid_declared_at": utcnow(), **fields}
         with self.app.app_context():
             donation = Donation(
                 sponsor_page_id=page_id,
@@ -334,6 +337,20 @@ class Factory:
                     donation.paid_at = utcnow()
             db.session.commit()
             return donation.id
+
+
+# A Gift Aid declaration HMRC accepts, as the online form stores it.
+GIFT_AID_DECLARATION = {
+    "gift_aid": True,
+    "gift_aid_title": "Ms",
+    "gift_aid_first_name": "Fiona",
+    "gift_aid_last_name": "Campbell",
+    "gift_aid_house": "12",
+    "gift_aid_postcode": "G12 8QQ",
+    "gift_aid_declaration_version": "2026-1",
+    "gift_aid_confirmed_sponsorship": True,
+    "gift_aid_sponsorship_version": "own-money-2026-1",
+}
 
 
 @pytest.fixture

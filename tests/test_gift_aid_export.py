@@ -38,6 +38,7 @@ DECLARED = {
     "gift_aid_postcode": "G12 8QQ",
     "gift_aid_declaration_version": "2026-1",
     "gift_aid_confirmed_sponsorship": True,
+    "gift_aid_sponsorship_version": "own-money-2026-1",
     "gift_aid_declared_at": datetime(2027, 3, 1, 9, 0, tzinfo=UTC),
 }
 

@@ -24,6 +24,7 @@ DECLARED = {
     "gift_aid_postcode": "g12 8qq",
     "gift_aid_declaration_version": "2026-1",
     "gift_aid_confirmed_sponsorship": True,
+    "gift_aid_sponsorship_version": "own-money-2026-1",
     "gift_aid_declared_at": datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
 }
 

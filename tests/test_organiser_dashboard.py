@@ -81,7 +81,8 @@ def expected_from_rows(app) -> dict[str, int]:
 
     held = [d for d in paid if d.review_reason]
     counted = [d for d in paid if net(d) > 0 and not d.review_reason]
-    eligible = sum(net(d) for d in counted if d.gift_aid)
+    # Gift Aid is claimed on all the donor gave the charity: the gift and any card-fee cover.
+    eligible = sum(d.kept_pence for d in counted if d.gift_aid)
     return {
         "raised": sum(net(d) for d in counted),
         "online": sum(net(d) for d in counted if d.source == DonationSource.ONLINE),

@@ -26,17 +26,52 @@ DECLARATION = (
 )
 
 # Sponsored events: a connected person may not claim when the charity pays the event's costs.
-SPONSORSHIP_CONFIRMATION = {
-    False: (
+# The donor confirms one of these, chosen by the event's "charity pays event costs" setting at
+# the time; each donation stores the version it answered, so changing the setting later never
+# changes what an old answer meant. Add a new version when a wording changes; never edit one.
+SPONSORSHIP_WORDINGS = {
+    "own-money-2026-1": (
         "I am giving this from my own money, I receive nothing in return, and the address "
         "above is my home address."
     ),
-    True: (
+    "not-connected-2026-1": (
         "I am not taking part in the event, nor the spouse, civil partner, sibling, parent, "
         "grandparent, child or grandchild of anyone taking part (or their spouse); I receive "
         "nothing in return; and the address above is my home address."
     ),
+    # A paper sponsorship form's own declaration, typed in by an organiser.
+    "paper": "The declaration printed on the paper sponsorship form.",
 }
+_SPONSORSHIP_NOW = {False: "own-money-2026-1", True: "not-connected-2026-1"}
+# The versions whose donor said they are not connected to anyone taking part.
+NOT_CONNECTED = frozenset({"not-connected-2026-1"})
+
+
+def sponsorship_version(charity_pays_event_costs: bool) -> str:
+    """The sponsorship wording a donor is shown today, by the event's setting."""
+    return _SPONSORSHIP_NOW[bool(charity_pays_event_costs)]
+
+
+def sponsorship_wording(version: str) -> str:
+    """The words a donor confirmed, by the version stored on their donation ("" if none)."""
+    return SPONSORSHIP_WORDINGS.get(version, "")
+
+
+# The participant's own gift to their own page while the charity pays the event's costs: a
+# connected person's gift, which HMRC does not allow Gift Aid on (DESIGN.md, "Gift Aid (UK)").
+OWN_PAGE_FLAG = (
+    "Given to their own sponsor page by the participant (same email address), while the "
+    "charity pays the event's costs: a participant's own gift cannot have Gift Aid"
+)
+
+
+def own_page_flag(version: str, donor_email: str, owner_email: str | None) -> str:
+    """Why a declaration may not be claimed though the donor made it ("" if no reason): the
+    donor answered "I am not taking part" but gave from the page owner's own email address."""
+    if version not in NOT_CONNECTED or not owner_email or not donor_email:
+        return ""
+    return OWN_PAGE_FLAG if donor_email.strip().casefold() == owner_email.casefold() else ""
+
 
 # Royal Mail's postcode shape (outward code, space, inward code), as HMRC validates it.
 _POSTCODE = re.compile(
@@ -181,10 +216,24 @@ def claim_problems(donation) -> list[str]:
     problems = details_problems(details_of(donation))
     if not donation.gift_aid_declaration_version or donation.gift_aid_declared_at is None:
         problems.append("No Gift Aid declaration is recorded")
-    if not donation.gift_aid_confirmed_sponsorship:
+    if not donation.gift_aid_confirmed_sponsorship or not donation.gift_aid_sponsorship_version:
         problems.append("The donor did not confirm they may claim Gift Aid on sponsorship")
+    if donation.gift_aid_flag:
+        problems.append(donation.gift_aid_flag)
     if donation.net_pence <= 0:
         problems.append("Nothing is left to claim on after refunds")
     if donation.paid_at is None:
         problems.append("The donation has no payment date")
     return problems
+
+
+# What only the donor can put right: a declaration or sponsorship answer they never gave.
+_DONOR_ONLY = (
+    "No Gift Aid declaration is recorded",
+    "The donor did not confirm they may claim Gift Aid on sponsorship",
+)
+
+
+def only_the_donor_can_fix(problems: list[str]) -> bool:
+    """True when a problem needs the donor's own answer (an organiser may correct the rest)."""
+    return any(problem in _DONOR_ONLY for problem in problems)

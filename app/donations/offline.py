@@ -32,6 +32,7 @@ def apply_gift_aid(donation: Donation, details: GiftAidDetails | None, declared_
     donation.gift_aid = details is not None
     donation.gift_aid_confirmed_sponsorship = details is not None
     donation.gift_aid_declaration_version = PAPER_DECLARATION if details else ""
+    donation.gift_aid_sponsorship_version = PAPER_DECLARATION if details else ""
     donation.gift_aid_declared_at = declared_at if details else None
     donation.gift_aid_title = details.title if details else ""
     donation.gift_aid_first_name = details.first_name if details else ""

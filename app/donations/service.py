@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app import payments
 from app.database import begin_write
 from app.donations.forms import OTHER, PRESETS_PENCE, DonationForm
-from app.donations.gift_aid import DECLARATION_VERSION
+from app.donations.gift_aid import DECLARATION_VERSION, own_page_flag, sponsorship_version
 from app.events.service import get_event, public_pages_clause
 from app.extensions import db
 from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, utcnow
@@ -146,6 +146,12 @@ def _fill(donation: Donation, form: DonationForm, page: SponsorPage | None, even
     donation.gift_aid_house = form.house.data.strip() if gift_aid else ""
     donation.gift_aid_postcode = form.postcode.data if gift_aid else ""
     donation.gift_aid_confirmed_sponsorship = gift_aid
+    version = sponsorship_version(event.charity_pays_event_costs) if gift_aid else ""
+    donation.gift_aid_sponsorship_version = version
+    owner = page.participant if page is not None else None
+    donation.gift_aid_flag = own_page_flag(
+        version, donation.donor_email, owner.email if owner is not None else None
+    )
 
 
 def _by_attempt(attempt_key: str | None) -> Donation | None:

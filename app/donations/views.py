@@ -5,7 +5,7 @@ from htmx_flask import make_response as htmx_response
 
 from app import payments
 from app.donations import service
-from app.donations.gift_aid import SPONSORSHIP_CONFIRMATION, declaration_text
+from app.donations.gift_aid import declaration_text, sponsorship_version, sponsorship_wording
 from app.events.service import event_progress, page_progress
 from app.extensions import limiter
 from app.models import DonationStatus
@@ -111,7 +111,9 @@ def _form_page(form, event, page, **flags):
         page=page,
         fee=service.fee_for(event, amount),
         declaration=declaration_text(amount, event.charity_name),
-        sponsorship_confirmation=SPONSORSHIP_CONFIRMATION[event.charity_pays_event_costs],
+        sponsorship_confirmation=sponsorship_wording(
+            sponsorship_version(event.charity_pays_event_costs)
+        ),
         **flags,
     )
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.donations.gift_aid import MAX_NAME, MAX_TITLE
+from app.donations.gift_aid import MAX_NAME, MAX_TITLE, claim_pence, claim_problems
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
@@ -61,6 +61,9 @@ class Contribution:
     online_pence: int = 0
     offline_pence: int = 0
     gift_aid_eligible_pence: int = 0
+    # Gift Aid declared but not claimable (gift_aid.claim_problems): not in the figure above.
+    gift_aid_attention: int = 0
+    gift_aid_attention_pence: int = 0
     fees_covered_pence: int = 0
     refunded_pence: int = 0
     disputed_pence: int = 0
@@ -130,6 +133,13 @@ class Donation(db.Model):
     gift_aid_postcode: Mapped[str] = mapped_column(String(8), default="")
 
     gift_aid_confirmed_sponsorship: Mapped[bool] = mapped_column(default=False)
+    # Which sponsorship wording the donor confirmed (gift_aid.SPONSORSHIP_WORDINGS).
+    gift_aid_sponsorship_version: Mapped[str] = mapped_column(String(40), default="")
+    # Non-empty: why Gift Aid may not be claimed though the donor declared it (the
+    # participant's own gift to their own page, say), until an organiser decides otherwise.
+    gift_aid_flag: Mapped[str] = mapped_column(String(300), default="")
+    # When the donor was last emailed to complete their Gift Aid details.
+    gift_aid_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     # One key per filled-in form, so a retried or double-clicked submit never makes two donations.
     attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
@@ -192,11 +202,15 @@ class Donation(db.Model):
                 disputed_pence=self.disputed_pence,
             )
         online = self.source == DonationSource.ONLINE
+        claimable = self.gift_aid and not claim_problems(self)
+        attention = self.gift_aid and not claimable
         return Contribution(
             raised_pence=net,
             online_pence=net if online else 0,
             offline_pence=0 if online else net,
-            gift_aid_eligible_pence=net if self.gift_aid else 0,
+            gift_aid_eligible_pence=claim_pence(self) if claimable else 0,
+            gift_aid_attention=1 if attention else 0,
+            gift_aid_attention_pence=claim_pence(self) if attention else 0,
             fees_covered_pence=self.kept_pence - net,
             refunded_pence=self.refunded_pence,
             disputed_pence=self.disputed_pence,

@@ -19,6 +19,9 @@ class Totals(db.Model):
     online_pence: Mapped[int] = mapped_column(default=0)
     offline_pence: Mapped[int] = mapped_column(default=0)
     gift_aid_eligible_pence: Mapped[int] = mapped_column(default=0)
+    # Declared Gift Aid that cannot be claimed yet: how many donations, and what they gave.
+    gift_aid_attention: Mapped[int] = mapped_column(default=0)
+    gift_aid_attention_pence: Mapped[int] = mapped_column(default=0)
     fees_covered_pence: Mapped[int] = mapped_column(default=0)
     refunded_pence: Mapped[int] = mapped_column(default=0)
     disputed_pence: Mapped[int] = mapped_column(default=0)

@@ -304,3 +304,20 @@ class InviteForm(FlaskForm):
             Length(max=254),
         ],
     )
+
+
+class AskDonorForm(FlaskForm):
+    """Send the donor the ready email asking them to complete their Gift Aid details."""
+
+
+class FlagDecisionForm(_Prefixed):
+    """An organiser lets a flagged gift's Gift Aid be claimed, saying how they know."""
+
+    reason = TextAreaField(
+        "How do you know it may be claimed? (Kept in the history.)",
+        filters=[strip],
+        validators=[
+            DataRequired("Say how you know, for whoever reads the history later"),
+            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
+        ],
+    )

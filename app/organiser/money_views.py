@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from app.donations import offline
+from app.donations.gift_aid import claim_problems
 from app.money import format_pence
 from app.organiser import forms, service
 from app.organiser.gift_aid_fix import correct_gift_aid
@@ -128,10 +129,16 @@ def decide_held_donation(donation_id: int):
 @bp.post("/donations/<int:donation_id>/gift-aid")
 def correct_donation_gift_aid(donation_id: int):
     """Correct a donor's Gift Aid name or address, saying where the correction came from."""
-    donation = donation_or_404(donation_id)
+    donation_or_404(donation_id)
     form = forms.GiftAidCorrectionForm()
-    if form.validate_on_submit() and donation.gift_aid:
-        correct_gift_aid(donation, form.gift_aid_details(), form.reason.data)
-        flash("The Gift Aid details are corrected.", "success")
+    if form.validate_on_submit():
+        donation = correct_gift_aid(donation_id, form.gift_aid_details(), form.reason.data)
+        if donation is None:
+            abort(404)  # not a Gift Aid donation: there is nothing to correct
+        problems = claim_problems(donation)
+        if problems:
+            flash("Saved. The Gift Aid still can't be claimed: " + "; ".join(problems), "info")
+        else:
+            flash("The Gift Aid details are corrected: its Gift Aid can be claimed.", "success")
         return redirect(url_for("organiser.show_donation", donation_id=donation_id), 303)
     return donation_page(donation_id, 422, gift_aid_form=form)

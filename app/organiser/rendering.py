@@ -4,6 +4,12 @@ show it again, with their errors, when something needs fixing)."""
 from flask import abort, render_template
 
 from app import audit
+from app.donations.gift_aid import (
+    claim_pence,
+    claim_problems,
+    gift_aid_on,
+    sponsorship_wording,
+)
 from app.models import DonationSource, DonationStatus
 from app.organiser import forms, service
 from app.organiser.refunds import refundable_pence
@@ -79,5 +85,11 @@ def donation_page(donation_id: int, status: int = 200, **given_forms):
         stripe=service.stripe_records(donation),
         history=audit.entries(donation_id=donation.id, limit=200),
         describe=audit.describe,
+        gift_aid_problems=claim_problems(donation) if donation.gift_aid else [],
+        sponsorship_wording=sponsorship_wording(donation.gift_aid_sponsorship_version),
+        gift_aid_claimable={
+            "given": claim_pence(donation),
+            "gift_aid": gift_aid_on(claim_pence(donation)),
+        },
         **page_forms,
     ), status

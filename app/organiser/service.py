@@ -48,6 +48,8 @@ class DashboardTotals:
     online_pence: int
     offline_pence: int
     gift_aid_eligible_pence: int
+    gift_aid_attention: int
+    gift_aid_attention_pence: int
     fees_covered_pence: int
     refunded_pence: int
     disputed_pence: int
@@ -61,6 +63,11 @@ class DashboardTotals:
     def gift_aid_pence(self) -> int:
         """What HMRC adds: 25p per eligible £1."""
         return gift_aid_on(self.gift_aid_eligible_pence)
+
+    @property
+    def gift_aid_waiting_pence(self) -> int:
+        """The Gift Aid declared that cannot be claimed yet, if it were put right."""
+        return gift_aid_on(self.gift_aid_attention_pence)
 
     @property
     def percent(self) -> int:
@@ -87,6 +94,8 @@ def dashboard_totals() -> DashboardTotals | None:
             Totals.online_pence,
             Totals.offline_pence,
             Totals.gift_aid_eligible_pence,
+            Totals.gift_aid_attention,
+            Totals.gift_aid_attention_pence,
             Totals.fees_covered_pence,
             Totals.refunded_pence,
             Totals.disputed_pence,

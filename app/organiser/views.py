@@ -10,6 +10,7 @@ from app import audit
 from app.numbers import cursor, page_number
 from app.organiser import service
 from app.organiser.export_views import bp as exports_bp
+from app.organiser.gift_aid_views import bp as gift_aid_bp
 from app.organiser.moderation_views import bp as moderation_bp
 from app.organiser.money_views import bp as money_bp
 from app.organiser.rendering import dashboard_page, donation_page
@@ -18,7 +19,7 @@ from app.pages.service import require_organiser
 from app.progress import polled_response
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-for child in (money_bp, moderation_bp, exports_bp, settings_bp):
+for child in (money_bp, moderation_bp, exports_bp, gift_aid_bp, settings_bp):
     bp.register_blueprint(child)
 
 HISTORY_PER_PAGE = 50
