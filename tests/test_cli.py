@@ -2,6 +2,7 @@
 
 from app.extensions import db
 from app.models import Donation, Event, SponsorPage, User
+from app.money import format_pence
 
 
 def test_configure_creates_the_event_in_uk_time(runner, app):
@@ -73,6 +74,34 @@ def test_demo_totals_match_the_donations(runner, app, client):
         expected = sum(d.contribution().raised_pence for d in db.session.query(Donation))
         assert db.session.get(Totals, EVENT_SCOPE).raised_pence == expected
     assert client.get("/").status_code == 200
+
+
+def test_the_demo_shows_one_gift_aid_figure_on_the_bar_the_dashboard_and_the_claim(
+    runner, app, client
+):
+    import re
+
+    from app.donations.gift_aid import gift_aid_on
+    from app.events.demo import DEMO_PASSWORD
+    from app.models import EVENT_SCOPE, Totals
+    from app.organiser import gift_aid_export
+    from app.organiser.gift_aid_fix import needing_attention
+    from tests.accounts import AuthActions
+
+    runner.invoke(args=["demo", "seed"])
+    with app.app_context():
+        row = db.session.get(Totals, EVENT_SCOPE)
+        schedule = gift_aid_export.build_schedule()
+        assert schedule.rows
+        assert [refusal.donor for refusal in schedule.refused] == ["Morag MacLeod"]
+        assert schedule.total_pence == row.gift_aid_eligible_pence
+        claim_gift_aid = gift_aid_on(schedule.total_pence)
+        assert [item.donation.gift_aid_last_name for item in needing_attention()] == ["MacLeod"]
+    bar = re.search(r'class="gift-aid">\+ (£[\d,.]+) Gift Aid', client.get("/").text)[1]
+    AuthActions(client).login("organiser@example.org", DEMO_PASSWORD)
+    dashboard = client.get("/organiser").text
+    shown = re.search(r'id="figure-gift-aid">(.*?)</dd>', dashboard)[1]
+    assert bar == shown == format_pence(claim_gift_aid)
 
 
 def test_configure_sets_whether_pages_need_approval(runner, event):

@@ -6,6 +6,8 @@ from datetime import timedelta
 from werkzeug.security import generate_password_hash
 
 from app import totals
+from app.donations.gift_aid import DECLARATION_VERSION, sponsorship_version
+from app.donations.offline import PAPER_DECLARATION
 from app.events import service
 from app.extensions import db
 from app.models import (
@@ -18,6 +20,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.money import fee_to_cover
 from app.timefmt import parse_london
 
 DEMO_PASSWORD = "abseil-demo-2027"
@@ -132,6 +135,25 @@ def seed_demo(rng: random.Random | None = None) -> str:
     for _ in range(4):
         _demo_donation(rng, None, now)
         donations += 1
+    # One Gift Aid declaration HMRC would refuse (half a postcode), so the organisers' "Gift
+    # Aid needs attention" list has something to show, with its ready email to the donor.
+    _demo_donation(
+        rng,
+        None,
+        now,
+        source=DonationSource.ONLINE,
+        gift_aid=True,
+        gift_aid_declaration_version=DECLARATION_VERSION,
+        gift_aid_confirmed_sponsorship=True,
+        gift_aid_sponsorship_version=sponsorship_version(False),
+        gift_aid_declared_at=now,
+        gift_aid_first_name="Morag",
+        gift_aid_last_name="MacLeod",
+        gift_aid_house="7",
+        gift_aid_postcode="G12",
+        donor_email="morag@example.org",
+    )
+    donations += 1
     db.session.flush()
     from app.safety.demo import seed_safety
 
@@ -144,10 +166,13 @@ def seed_demo(rng: random.Random | None = None) -> str:
     )
 
 
-def _demo_donation(rng: random.Random, page_id: int | None, now) -> None:
+def _demo_donation(rng: random.Random, page_id: int | None, now, **details) -> None:
     amount = rng.choice([1000, 1000, 1500, 2000, 2000, 2500, 3000, 5000, 5000, 10000])
     offline = rng.random() < 0.15
-    gift_aid = not offline and rng.random() < 0.5
+    gift_aid = rng.random() < 0.5
+    # Online declarations as the donation form stores them; offline ones from paper forms.
+    declaration = (PAPER_DECLARATION if offline else DECLARATION_VERSION) if gift_aid else ""
+    sponsorship = (PAPER_DECLARATION if offline else sponsorship_version(False)) if gift_aid else ""
     donation = Donation(
         sponsor_page_id=page_id,
         source=DonationSource.OFFLINE if offline else DonationSource.ONLINE,
@@ -157,8 +182,11 @@ def _demo_donation(rng: random.Random, page_id: int | None, now) -> None:
         message=rng.choice(MESSAGES),
         anonymous=rng.random() < 0.1,
         hide_amount=rng.random() < 0.1,
+        fee_cover_pence=fee_to_cover(amount, 150, 20) if not offline and rng.random() < 0.3 else 0,
         gift_aid=gift_aid,
-        gift_aid_declaration_version="2026-1" if gift_aid else "",
+        gift_aid_declaration_version=declaration,
+        gift_aid_confirmed_sponsorship=gift_aid,
+        gift_aid_sponsorship_version=sponsorship,
         gift_aid_declared_at=now if gift_aid else None,
         gift_aid_first_name=rng.choice(["Fiona", "Lewis", "Hannah", "Neil"]) if gift_aid else "",
         gift_aid_last_name=rng.choice(["Campbell", "O'Neill", "Smith-Jones"]) if gift_aid else "",
@@ -166,6 +194,8 @@ def _demo_donation(rng: random.Random, page_id: int | None, now) -> None:
         gift_aid_postcode=rng.choice(["G12 8QQ", "EH1 1YZ", "G3 6AA"]) if gift_aid else "",
         created_at=now - timedelta(hours=rng.randint(1, 400)),
     )
+    for name, value in details.items():
+        setattr(donation, name, value)
     with totals.tracking(donation):
         donation.status = DonationStatus.PAID
         donation.paid_at = donation.created_at + timedelta(minutes=2)
