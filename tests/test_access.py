@@ -208,6 +208,11 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/donate/resume/{resume_token}", everyone("200")),  # the link is the key
         Try("GET", "/donate/resume/forged", everyone("404")),
     ],
+    "gift_aid_details.complete": [
+        Try("GET", "/gift-aid/{gift_aid_token}", everyone("200")),  # the link is the key
+        Try("POST", "/gift-aid/{gift_aid_token}", everyone("422"), {}),
+        Try("GET", "/gift-aid/forged", everyone("404")),
+    ],
     # Safety: each participant's own checklist; the board, records and roster for organisers.
     "safety.show_checklist": [Try("GET", "/safety", members("200"))],
     "safety.save_section": [Try("POST", "/safety/items/{item_id}", members("422"), {})],
@@ -277,6 +282,20 @@ TABLE: dict[str, list[Try]] = {
     ],
     "organiser.money.correct_donation_gift_aid": [
         Try("POST", "/organiser/donations/{donation_id}/gift-aid", organisers("422"), {})
+    ],
+    "organiser.gift_aid.needs_attention": [
+        Try("GET", "/organiser/gift-aid/attention", organisers("200"))
+    ],
+    "organiser.gift_aid.ask": [
+        Try(
+            "POST",
+            "/organiser/gift-aid/attention/{donation_id}/ask",
+            organisers("303 /organiser/gift-aid/attention"),
+            {},
+        )
+    ],
+    "organiser.gift_aid.claim_flagged": [
+        Try("POST", "/organiser/gift-aid/attention/{donation_id}/claim", organisers("422"), {})
     ],
     "organiser.moderation.show_moderation": [
         Try("GET", "/organiser/moderation", organisers("200"))

@@ -37,6 +37,7 @@ class World:
     other_donation_id: int
     pending_donation_id: int
     resume_token: str
+    gift_aid_token: str
     reset_token: str
     signup_token: str
     page_id: int
@@ -74,6 +75,7 @@ def build_world(make) -> World:
     """Put the world in the database of `make.app` (an app with a configured event)."""
     from app.auth import service as auth_service
     from app.donations.service import resume_token
+    from app.organiser.gift_aid_fix import ask_link
     from app.models import PendingSignup
     from app.pages import photos
     from app.safety import checklist
@@ -84,6 +86,8 @@ def build_world(make) -> World:
     donation = make.donation(2500, page_id=aisha_page, donor_name="Fiona", message="Go Aisha!")
     other_donation = make.donation(1500, page_id=callum_page, donor_name="Morag")
     pending = make.donation(1000, page_id=aisha_page, status=DonationStatus.PENDING)
+    # A Gift Aid declaration with half a postcode: on the attention list, with the donor's link.
+    unclaimable = make.donation(2000, page_id=aisha_page, gift_aid=True, gift_aid_postcode="G12")
     with make.app.test_request_context():
         page = db.session.get(SponsorPage, aisha_page)
         page.photo_filename = photos.store(photos.clean_jpeg(_jpeg()))
@@ -119,6 +123,7 @@ def build_world(make) -> World:
             other_donation_id=other_donation,
             pending_donation_id=pending,
             resume_token=resume_token(db.session.get(Donation, pending)),
+            gift_aid_token=ask_link(db.session.get(Donation, unclaimable)).rsplit("/", 1)[1],
             reset_token=auth_service._serializer("reset").dumps(
                 {"user": aisha.id, "fp": aisha.password_fingerprint}
             ),

@@ -7,7 +7,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.donations.gift_aid import MAX_NAME, MAX_TITLE, claim_pence, claim_problems
+from app.donations.gift_aid import (
+    MAX_NAME,
+    MAX_TITLE,
+    claim_pence,
+    claim_problems,
+    gift_aid_on,
+)
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
@@ -176,6 +182,14 @@ class Donation(db.Model):
     def kept_pence(self) -> int:
         """Everything the charity still has of this donation: gift and fee cover."""
         return max(0, self.amount_pence + (self.fee_cover_pence or 0) - self._gone_pence)
+
+    @property
+    def gift_aid_adds_pence(self) -> int:
+        """The Gift Aid the charity can claim on this donation as it stands (0: none, or its
+        declaration cannot be claimed yet)."""
+        if not self.gift_aid or self.net_pence <= 0 or claim_problems(self):
+            return 0
+        return gift_aid_on(claim_pence(self))
 
     @property
     def held_for_review(self) -> bool:
