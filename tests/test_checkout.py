@@ -287,3 +287,19 @@ def test_the_longest_checkout_line_names_fit_stripes_schema(event):
             params = payments.checkout_params(gift, the_event, "http://x/s", "http://x/c")
             params["customer_email"] = "a@b.co"
             assert_valid_request("POST /v1/checkout/sessions", params)
+
+
+def test_with_gift_aid_the_thanks_and_receipt_say_what_the_claim_adds_fee_cover_included(
+    donor, stripe_sandbox, event, smtp
+):
+    response, _ = submit(donor, amount_preset="other", other_amount="15", cover_fee="y", **GIFT_AID)
+    session_id = session_id_of(response)
+    pay(stripe_sandbox, session_id)
+    # Gift Aid on £15.44, everything the donor gave the charity: £3.86.
+    thanks = donor.get(f"{donor.base}/donate/thanks?session_id={session_id}").text
+    assert "plus £3.86 Gift Aid" in thanks
+    [receipt] = smtp.wait_for("fiona@example.org")
+    text = receipt.get_body(("plain",)).get_content()
+    assert "This adds £3.86 (25% of your gift and the card fee you covered)" in text
+    with event.app_context():
+        assert db.session.get(Totals, EVENT_SCOPE).gift_aid_pence == 386
