@@ -85,7 +85,8 @@ def test_a_partial_refund_goes_through_stripe_and_the_total_follows_its_status(
     assert "Refunded £15.00" in page  # Stripe's answer says it succeeded
     after = totals(event)
     assert (after.raised_pence, after.refunded_pence) == (3500, 1500)
-    assert after.gift_aid_eligible_pence == 3500
+    # Gift Aid on the £35 of gift kept and the card fee the donor covered.
+    assert after.gift_aid_eligible_pence == 3500 + before.fees_covered_pence
 
     requests.post(f"{stripe_sandbox.url}/_sandbox/webhooks/release")
     assert stripe_sandbox.wait_for_webhooks(10)
