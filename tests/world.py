@@ -75,8 +75,8 @@ def build_world(make) -> World:
     """Put the world in the database of `make.app` (an app with a configured event)."""
     from app.auth import service as auth_service
     from app.donations.service import resume_token
-    from app.organiser.gift_aid_fix import ask_link
     from app.models import PendingSignup
+    from app.organiser.gift_aid_fix import ask_link
     from app.pages import photos
     from app.safety import checklist
 
@@ -87,7 +87,7 @@ def build_world(make) -> World:
     other_donation = make.donation(1500, page_id=callum_page, donor_name="Morag")
     pending = make.donation(1000, page_id=aisha_page, status=DonationStatus.PENDING)
     # A Gift Aid declaration with half a postcode: on the attention list, with the donor's link.
-    unclaimable = make.donation(2000, page_id=aisha_page, gift_aid=True, gift_aid_postcode="G12")
+    unclaimable = make.donation(2000, donor_name="Morag", gift_aid=True, gift_aid_postcode="G12")
     with make.app.test_request_context():
         page = db.session.get(SponsorPage, aisha_page)
         page.photo_filename = photos.store(photos.clean_jpeg(_jpeg()))

@@ -65,6 +65,7 @@ ORGANISER_PAGES = [
     "/organiser/donations",
     "/organiser/participants",
     "/organiser/moderation",
+    "/organiser/gift-aid/attention",
     "/organiser/settings",
 ]
 LEFT_EDGES = """() => [
