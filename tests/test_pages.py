@@ -573,6 +573,27 @@ def test_thanking_a_donor_shows_the_reply_under_their_donation(client, auth, mak
         assert db.session.get(Donation, donation_id).thanked_at is not None
 
 
+def test_the_donor_gets_the_first_reply_by_email_and_an_edit_is_not_sent_again(auth, make, smtp):
+    page_id = make.participant()
+    donation_id = make.donation(2000, page_id=page_id, donor_name="Fiona", anonymous=True)
+    auth.login()
+    field, prefix = f"thanks-{donation_id}-reply", f"thanks-{donation_id}"
+    url = f"/me/donations/{donation_id}/thanks"
+    saved = auth.post(url, {field: "Thank you so much!"}, prefix=prefix, headers=HTMX)
+    assert "Reply saved and emailed to them." in saved.get_data(as_text=True)
+    saved.close()  # the outbox is sent once the response is closed, as after a real one
+    [email] = smtp.wait_for("fiona@example.org")
+    assert email["Subject"] == "Aisha Rahman has thanked you for sponsoring them"
+    text = email.get_body(("plain",)).get_content()
+    assert '"Thank you so much!"' in text and "/p/aisha" in text
+    assert "shown as Anonymous" in text  # said to the donor alone
+    edited = auth.post(url, {field: "Thank you so much, Fiona!"}, prefix=prefix, headers=HTMX)
+    assert "Reply saved." in edited.get_data(as_text=True)
+    assert "emailed" not in edited.get_data(as_text=True)
+    edited.close()
+    assert len(smtp.wait_for("fiona@example.org", count=2, timeout=1)) == 1
+
+
 def test_thanking_with_htmx_swaps_the_reply_and_empty_removes_it(client, auth, make):
     page_id = make.participant()
     donation_id = make.donation(2000, page_id=page_id)
@@ -583,7 +604,7 @@ def test_thanking_with_htmx_swaps_the_reply_and_empty_removes_it(client, auth, m
     )
     fragment = saved.get_data(as_text=True)
     assert fragment.startswith(f'<div id="thank-you-{donation_id}"')
-    assert "Reply saved." in fragment and "Cheers!" in fragment
+    assert "Reply saved and emailed to them." in fragment and "Cheers!" in fragment
     too_long = auth.post(
         f"/me/donations/{donation_id}/thanks", {field: "x" * 501}, prefix=prefix, headers=HTMX
     )
@@ -861,4 +882,5 @@ def test_home_lists_donors_a_page_at_a_time_and_a_reply_returns_to_its_page(
     )
     assert thanked.status_code == 303 and thanked.location == f"{last_page}#donation-{ids[1]}"
     html = client.get(thanked.location).text
-    assert "Your reply is saved." in html and _donors_at_home(html) == ["Donor1", "Donor0"]
+    assert "Your reply is saved and emailed to them." in html
+    assert _donors_at_home(html) == ["Donor1", "Donor0"]

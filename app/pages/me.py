@@ -236,17 +236,25 @@ def thank_donor(donation_id: int):
     donation = service.page_donation_or_404(page, donation_id)
     form = forms.ThankYouForm(prefix=f"thanks-{donation.id}")
     older_than = cursor(request.form.get("older_than"))
+    emailed = False
     if form.validate_on_submit():
-        service.thank(donation, form.reply.data or "")
+        emailed = service.thank(donation, form.reply.data or "")
         if not request.htmx:
-            flash("Your reply is saved.", "success")
+            flash(
+                "Your reply is saved and emailed to them." if emailed else "Your reply is saved.",
+                "success",
+            )
             # Back to the page of donors the reply was written on.
             listing = {"older_than": older_than} if older_than else {}
             return redirect(url_for("me.home", **listing) + f"#donation-{donation.id}", 303)
     status = 422 if form.errors else 200
     if request.htmx:
         return render_template(
-            "pages/_thank_you.html", donation=donation, form=form, saved=not form.errors
+            "pages/_thank_you.html",
+            donation=donation,
+            form=form,
+            saved=not form.errors,
+            emailed=emailed,
         ), status
     context = _home_context(page, thank_form=form, thanked=donation, older_than=older_than)
     return render_template("pages/home.html", **context), status

@@ -11,7 +11,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit, totals
+from app import audit, mail, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
 from app.models import (
@@ -24,7 +24,7 @@ from app.models import (
     utcnow,
 )
 from app.pages import photos
-from app.urls import url_if_exists
+from app.urls import absolute_url, url_if_exists
 
 SLUG_MIN, SLUG_MAX = 3, 40
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -303,11 +303,27 @@ def page_donation_or_404(page: SponsorPage, donation_id: int) -> Donation:
     return donation
 
 
-def thank(donation: Donation, reply: str) -> None:
-    """Save the participant's public reply under a donation (empty takes it away)."""
+def thank(donation: Donation, reply: str) -> bool:
+    """Save the participant's public reply under a donation (empty takes it away). A first
+    reply is emailed to the donor too: it answers their own gift. True if it was emailed."""
+    first = bool(reply) and not donation.thank_you
     donation.thank_you = reply
     donation.thanked_at = utcnow() if reply else None
+    emailed = first and bool(donation.donor_email)
+    if emailed:
+        page = donation.sponsor_page
+        mail.queue(
+            donation.donor_email,
+            f"{page.participant.name} has thanked you for sponsoring them",
+            "thank_you_reply",
+            donation=donation,
+            page=page,
+            event=get_event(),
+            reply=reply,
+            page_url=absolute_url("pages.show_page", slug=page.slug),
+        )
     db.session.commit()
+    return emailed
 
 
 # The participant's home -----------------------------------------------------------------

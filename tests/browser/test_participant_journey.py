@@ -169,7 +169,9 @@ def test_thank_donors_and_post_updates_without_a_reload(live_server, page, make,
     page.get_by_role("button", name="Save reply").first.click()
     # The same words are copied into #announcer for screen readers; look where they are shown.
     expect(
-        page.get_by_role("region", name="Your donors").get_by_text("Reply saved.")
+        page.get_by_role("region", name="Your donors").get_by_text(
+            "Reply saved and emailed to them."
+        )
     ).to_be_visible()
 
     page.get_by_role("button", name="Post update").click()
