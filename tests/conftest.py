@@ -360,6 +360,15 @@ def make(event):
 
 
 @pytest.fixture
+def organiser(make, client) -> AuthActions:
+    """`client` logged in as an organiser (Sandra)."""
+    make.user()
+    auth = AuthActions(client)
+    auth.login("sandra@example.org")
+    return auth
+
+
+@pytest.fixture
 def auth(client) -> AuthActions:
     """Log `client` in and out."""
     return AuthActions(client)

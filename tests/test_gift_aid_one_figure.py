@@ -5,8 +5,6 @@ confirmed is kept, and a participant's own gift to their own page is flagged."""
 
 import re
 
-import pytest
-
 from app.events.service import configure_event
 from app.extensions import db
 from app.models import EVENT_SCOPE, AuditEntry, Donation, OutboxMessage, Totals
@@ -14,14 +12,6 @@ from app.organiser import gift_aid_export
 from tests.accounts import AuthActions
 from tests.test_checkout import pay, session_id_of, submit
 from tests.test_donations import GIFT_AID
-
-
-@pytest.fixture
-def organiser(make, client) -> AuthActions:
-    make.user()
-    auth = AuthActions(client)
-    auth.login("sandra@example.org")
-    return auth
 
 
 def public_gift_aid(client) -> str:

@@ -13,7 +13,6 @@ from app.models import (
     DonationStatus,
     Role,
 )
-from tests.accounts import AuthActions
 
 FIGURES = (
     "raised",
@@ -27,15 +26,6 @@ FIGURES = (
     "held",
     "supporters",
 )
-
-
-@pytest.fixture
-def organiser(make, client) -> AuthActions:
-    """`client` logged in as an organiser."""
-    make.user()
-    auth = AuthActions(client)
-    auth.login("sandra@example.org")
-    return auth
 
 
 def every_kind_of_donation(make) -> None:

@@ -5,15 +5,6 @@ import pytest
 
 from app.extensions import db
 from app.models import AuditEntry, Donation, DonationStatus, SponsorPage, SponsorUpdate
-from tests.accounts import AuthActions
-
-
-@pytest.fixture
-def organiser(make, client) -> AuthActions:
-    make.user()
-    auth = AuthActions(client)
-    auth.login("sandra@example.org")
-    return auth
 
 
 @pytest.fixture

@@ -10,14 +10,6 @@ from app.models import EVENT_SCOPE, AuditEntry, Event, Role, Totals, User
 from tests.accounts import AuthActions
 
 
-@pytest.fixture
-def organiser(make, client) -> AuthActions:
-    make.user()
-    auth = AuthActions(client)
-    auth.login("sandra@example.org")
-    return auth
-
-
 def current_form(organiser) -> dict[str, str]:
     """The settings form as the page fills it in (checkboxes only when ticked)."""
     html = organiser.client.get("/organiser/settings").get_data(as_text=True)

@@ -41,6 +41,18 @@ MAX_OFFLINE_PENCE = 10_000_000  # £100,000: a typing slip, not a collection tin
 REASON_MAX = 500
 
 
+def reason_field(label: str, required: str) -> TextAreaField:
+    """A reason an organiser must give, kept in the history."""
+    return TextAreaField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(required),
+            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
+        ],
+    )
+
+
 class _Prefixed(FlaskForm):
     """A form that shares its page with others: field names and ids carry a prefix."""
 
@@ -192,13 +204,9 @@ class GiftAidCorrectionForm(GiftAidFieldsMixin, _Prefixed):
     """Correct a donor's Gift Aid details (a typo that HMRC would refuse)."""
 
     default_prefix = "giftaid"
-    reason = TextAreaField(
+    reason = reason_field(
         "Why the change? (For the history.)",
-        filters=[strip],
-        validators=[
-            DataRequired("Say where the corrected details came from"),
-            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
-        ],
+        "Say where the corrected details came from",
     )
 
 
@@ -242,13 +250,9 @@ class RejectForm(_Prefixed):
     """Why a participant's reported cash is not counted (they are told)."""
 
     default_prefix = "reject"
-    reason = TextAreaField(
+    reason = reason_field(
         "Why not? (The participant is told.)",
-        filters=[strip],
-        validators=[
-            DataRequired("Say why, so the participant can put it right"),
-            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
-        ],
+        "Say why, so the participant can put it right",
     )
 
 
@@ -260,13 +264,9 @@ class ReviewForm(_Prefixed):
     """An organiser's decision on a donation held for review, saying why (kept in the history)."""
 
     default_prefix = "review"
-    note = TextAreaField(
+    note = reason_field(
         "Why is this right? (Kept in the history.)",
-        filters=[strip],
-        validators=[
-            DataRequired("Say why, for whoever reads the history later"),
-            Length(max=500, message="Keep it under 500 characters"),
-        ],
+        "Say why, for whoever reads the history later",
     )
 
 
@@ -313,11 +313,7 @@ class AskDonorForm(FlaskForm):
 class FlagDecisionForm(_Prefixed):
     """An organiser lets a flagged gift's Gift Aid be claimed, saying how they know."""
 
-    reason = TextAreaField(
+    reason = reason_field(
         "How do you know it may be claimed? (Kept in the history.)",
-        filters=[strip],
-        validators=[
-            DataRequired("Say how you know, for whoever reads the history later"),
-            Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer"),
-        ],
+        "Say how you know, for whoever reads the history later",
     )
