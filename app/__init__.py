@@ -1,16 +1,18 @@
 """Plunge: the website of one sponsored charity event."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: str | dict | None = None) -> Flask:
-    """Build the app. `config` names a config class (development, test, production) or
-    is a dict of overrides on top of the one named by PLUNGE_ENV (default development)."""
+def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app for `env` (development, test or production; default: PLUNGE_ENV, else
+    development), with `overrides` applied on top of that environment's settings."""
     from config import CONFIGS
 
     app = Flask(
@@ -19,13 +21,15 @@ def create_app(config: str | dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    name = config if isinstance(config, str) else os.environ.get("PLUNGE_ENV", "development")
+    name = env or os.environ.get("PLUNGE_ENV") or "development"
+    if name not in CONFIGS:
+        raise RuntimeError(f"PLUNGE_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
     config_class = CONFIGS[name]
     if hasattr(config_class, "check"):
         config_class.check()
     app.config.from_object(config_class)
-    if isinstance(config, dict):
-        app.config.update(config)
+    app.config["PLUNGE_ENV"] = name
+    app.config.update(overrides or {})
     Path(app.instance_path).mkdir(exist_ok=True)
 
     _init_extensions(app)

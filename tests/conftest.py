@@ -55,7 +55,7 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def _schema(database_url):
     """Create the schema once per run, from the models (migrations are checked separately)."""
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         fresh_schema()
         # Close the pool now: a PostgreSQL connection left to the garbage collector warns,
@@ -73,16 +73,6 @@ def fresh_schema() -> None:
     else:
         db.drop_all()
     db.create_all()
-
-
-def _test_overrides() -> dict:
-    from config import TestConfig
-
-    return {
-        k: getattr(TestConfig, k)
-        for k in dir(TestConfig)
-        if k.isupper() and k != "SQLALCHEMY_DATABASE_URI"
-    }
 
 
 class SMTPServer:
@@ -144,13 +134,13 @@ def smtp(_smtp_server) -> SMTPServer:
 def app(_schema, database_url, tmp_path, smtp):
     """A fresh app on an empty database, sending mail to the test SMTP server."""
     app = create_app(
-        {
-            **_test_overrides(),
+        env="test",
+        overrides={
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp.port,
-        }
+        },
     )
     yield app
     with app.app_context():

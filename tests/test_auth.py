@@ -368,14 +368,13 @@ def test_too_many_attempts_get_a_friendly_page(database_url, tmp_path, make):
     from app import create_app
     from app.extensions import limiter
     from tests.accounts import AuthActions
-    from tests.conftest import _test_overrides
 
     limited = create_app(
-        {
-            **_test_overrides(),
+        env="test",
+        overrides={
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_ENABLED": True,
-        }
+        },
     )
     try:
         auth = AuthActions(limited.test_client())

@@ -13,10 +13,8 @@ from app import create_app
 from app.extensions import db
 from app.models import utcnow
 from tests.accounts import PASSWORD
-from tests.conftest import _test_overrides
 
 PRODUCTION_ENV = {
-    "PLUNGE_ENV": "production",
     "SECRET_KEY": "a-real-secret-for-this-test",
     "DATABASE_URL": "postgresql://plunge@127.0.0.1/plunge",
     "SITE_URL": "https://abseil.example.org",
@@ -34,12 +32,13 @@ def production(monkeypatch, database_url, make):
         monkeypatch.setenv(name, value)
     make.participant()
     app = create_app(
-        {
+        env="production",
+        overrides={
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SITE_URL": PRODUCTION_ENV["SITE_URL"],
             "STRIPE_SECRET_KEY": PRODUCTION_ENV["STRIPE_SECRET_KEY"],
             "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
-        }
+        },
     )
     yield app
     dispose(app)
@@ -130,7 +129,7 @@ def test_production_refuses_to_start_without_stripe_or_its_secret(monkeypatch, m
         monkeypatch.setenv(name, value)
     monkeypatch.delenv(missing)
     with pytest.raises(RuntimeError, match=missing):
-        create_app("production")
+        create_app(env="production")
 
 
 # security.txt ---------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def app_behind(database_url, app):
 
     def build(proxies: int):
         overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies}
-        behind = create_app({**_test_overrides(), **overrides})
+        behind = create_app(env="test", overrides=overrides)
         behind.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
         built.append(behind)
         return behind
