@@ -32,6 +32,9 @@ def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = 
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(exist_ok=True)
 
+    from app import logs
+
+    logs.init_app(app)  # first, so every later hook's log lines carry the request's fields
     _init_extensions(app)
     from app.security import register_converters
 
@@ -50,13 +53,14 @@ def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = 
     outbox.init_app(app)
     # After the hooks above, so it copies the headers they set; inside the proxy fix.
     app.wsgi_app = LiveProgress(app)
+    logs.wrap(app)  # around the fast path too: every request gets an id and an access line
     security.trust_proxies(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
     # Imported here, not at module level, so `app.mail` stays the outbox module.
-    from app import database
+    from app import database, logs
     from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     db.init_app(app)
@@ -71,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
     from app.auth.service import load_user
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(logs.role_remembering(load_user))
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"

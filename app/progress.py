@@ -13,6 +13,7 @@ from flask import Flask, make_response, render_template, request
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_etags, quote_etag
 
+from app import logs
 from app.donations.gift_aid import gift_aid_on
 from app.events.service import Progress
 
@@ -86,13 +87,14 @@ class LiveProgress:
         if environ.get("REQUEST_METHOD") != "GET" or not path.endswith("/progress"):
             return self.wrapped(environ, start_response)
         if path == "/progress":
-            progress = self._read("event", ())
+            progress, route = self._read("event", ()), "/progress"
         elif path.startswith("/p/") and path.count("/") == 3 and _SLUG.fullmatch(path[3:-9]):
-            progress = self._read("page", (path[3:-9].lower(),))
+            progress, route = self._read("page", (path[3:-9].lower(),)), "/p/<slug>/progress"
         else:
             progress = None
         if progress is None:
             return self.wrapped(environ, start_response)
+        logs.mark_route(route)
         return self._respond(environ, start_response, progress)
 
     def _respond(self, environ, start_response, progress: Progress):
