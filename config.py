@@ -73,6 +73,9 @@ class Config:
     # Logs go to stdout: readable lines in development, one JSON object a line in production.
     LOG_FORMAT = os.environ.get("LOG_FORMAT") or "text"
     LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
+    # Error reports to Sentry (pip install '.[sentry]'); empty: off.
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -111,6 +114,7 @@ class TestConfig(Config):
     STRIPE_SECRET_KEY = ""
     STRIPE_PUBLISHABLE_KEY = ""
     LOG_FORMAT = "text"
+    SENTRY_DSN = ""
 
 
 class ProductionConfig(Config):

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from app.errors import Plunge
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,7 +17,7 @@ def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = 
     development), with `overrides` applied on top of that environment's settings."""
     from config import CONFIGS
 
-    app = Flask(
+    app = Plunge(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -42,12 +44,13 @@ def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = 
     _register_blueprints(app)
     _register_cli(app)
 
+    from app import errors, security, web
     from app import mail as outbox
-    from app import security, web
     from app.progress import LiveProgress
     from app.safety import crypto as safety_crypto
 
     web.init_app(app)
+    errors.register_error_handlers(app)
     security.init_app(app)
     safety_crypto.init_app(app)
     outbox.init_app(app)

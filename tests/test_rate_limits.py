@@ -117,7 +117,7 @@ def test_the_try_after_the_limit_gets_a_page_saying_when_to_come_back(limited, w
 
 
 def test_the_wait_is_said_the_way_people_say_it():
-    from app.security import wait_in_words
+    from app.errors import wait_in_words
 
     assert wait_in_words(1) == "1 second"
     assert wait_in_words(30) == "30 seconds"
