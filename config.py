@@ -73,6 +73,10 @@ class Config:
     # Logs go to stdout: readable lines in development, one JSON object a line in production.
     LOG_FORMAT = os.environ.get("LOG_FORMAT") or "text"
     LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
+    # /readyz fails when an email has waited this long, or (with real Stripe) when
+    # `flask stripe reconcile` has not finished cleanly for this long.
+    READYZ_OUTBOX_MINUTES = _env_int("READYZ_OUTBOX_MINUTES", 30)
+    READYZ_RECONCILE_HOURS = _env_int("READYZ_RECONCILE_HOURS", 2)
     # Error reports to Sentry (pip install '.[sentry]'); empty: off.
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
     SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")

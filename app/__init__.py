@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.health import bp as health_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.safety import bp as safety_bp
     from app.webhooks.views import bp as webhooks_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
