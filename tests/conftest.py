@@ -1,6 +1,7 @@
 """Fixtures: an app on a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
 a client, an htmx client, a CLI runner, and ways to make events, pages and donations."""
 
+import logging
 import os
 import socket
 import threading
@@ -94,6 +95,8 @@ class SMTPServer:
     def __init__(self):
         from aiosmtpd.controller import Controller
 
+        # Its INFO lines (every SMTP command) would bury the app's own in a failing test's log.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.messages: list[EmailMessage] = []
         self.refusing = False
         self.controller = Controller(self, hostname="127.0.0.1", port=_free_port())
