@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import organiser_cli
+    from app.backup import backup_command, restore_command
     from app.doctor import doctor_command
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
@@ -122,3 +123,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(safety_cli)
     app.cli.add_command(giftaid_cli)
     app.cli.add_command(doctor_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

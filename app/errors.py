@@ -73,7 +73,7 @@ def not_found(_error):
 
 def method_not_allowed(error):
     """The address exists but not for this method (a GET of a form's target, say)."""
-    headers = {"Allow": ", ".join(error.valid_methods)} if error.valid_methods else {}
+    headers = {"Allow": ", ".join(sorted(error.valid_methods))} if error.valid_methods else {}
     if wants_json():
         return _json("method not allowed", 405, headers)
     return render_template("errors/405.html"), 405, headers
