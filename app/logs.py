@@ -38,7 +38,7 @@ access_log = logging.getLogger("plunge.access")
 
 def mask_emails(text: str) -> str:
     """`text` with every email address replaced by [email]."""
-    return _EMAIL.sub(EMAIL_MASK, text)
+    return _EMAIL.sub(EMAIL_MASK, text) if "@" in text else text  # most lines have none
 
 
 def request_id() -> str | None:
