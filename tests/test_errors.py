@@ -46,7 +46,9 @@ def outage(request):
 
 
 @pytest.mark.parametrize("outage", sorted(DEAD_DATABASES), indirect=True)
-@pytest.mark.parametrize("path", ["/", "/p/aisha", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/p/aisha", "/no-such-page", "/progress", "/p/aisha/progress"]
+)
 def test_a_database_outage_gives_the_error_page_and_a_log_line_with_the_request_id(
     outage, path, capsys
 ):
