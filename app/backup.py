@@ -46,6 +46,8 @@ def backup(path: Path) -> int:
         else:
             raise BackupError(f"No backup method for {url.get_backend_name()} databases.")
         os.replace(partial, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(f"Cannot write the backup to {path}: {_reason(exc)}") from exc
     finally:
         partial.unlink(missing_ok=True)
     return path.stat().st_size
@@ -68,11 +70,18 @@ def restore(path: Path, replace: bool = False) -> None:
             "--replace to overwrite this one (stop the site first)."
         )
     db.engine.dispose()  # no pooled connection may hold the database while it is replaced
-    if backend == "sqlite":
-        _sqlite_restore(path, _sqlite_file(url))
-    else:
-        _pg_restore(url, path, replace)
+    try:
+        if backend == "sqlite":
+            _sqlite_restore(path, _sqlite_file(url))
+        else:
+            _pg_restore(url, path, replace)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(f"Cannot restore {path}: {_reason(exc)}") from exc
     db.engine.dispose()
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _kind_of(path: Path) -> str:

@@ -51,6 +51,7 @@ class RequestContextFilter(logging.Filter):
     """Add the current request's id, route and user role to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Fill in the request's fields the record does not already carry; keep it."""
         current = _current.get() or {}
         for name in ("request_id", "route", "user_role"):
             if getattr(record, name, None) is None:
@@ -62,6 +63,7 @@ class PlungeJsonFormatter(JsonFormatter):
     """python-json-logger's formatter, with email addresses masked in every value."""
 
     def process_log_record(self, log_data):
+        """The record's fields, time first, with email addresses masked."""
         ordered = {"time": log_data.pop("time", None), **log_data}  # time first, for people
         return {
             key: mask_emails(value) if isinstance(value, str) else value
@@ -73,6 +75,7 @@ class PlungeTextFormatter(logging.Formatter):
     """Readable lines for development, with email addresses masked."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The line, with `-` for a record outside any request."""
         record.request_tag = getattr(record, "request_id", None) or "-"
         return mask_emails(super().format(record))
 

@@ -2,6 +2,7 @@
 row (donations, totals, the append-only histories with their triggers, safety answers still
 encrypted), on SQLite and on PostgreSQL."""
 
+import os
 import stat
 from pathlib import Path
 
@@ -76,18 +77,31 @@ def run(app, *args):
 
 
 def fresh_database(source_url: str, tmp_path: Path, name: str) -> str:
-    """An empty database of the same kind as `source_url`."""
+    """An empty database of the same kind as `source_url` (on PostgreSQL, named for this
+    process, so two runs on one server never share it)."""
     url = make_url(source_url)
     if url.get_backend_name() == "sqlite":
         return f"sqlite:///{tmp_path / (name + '.db')}"
+    name = f"{name}_{os.getpid()}"
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Remove a database `fresh_database` made on PostgreSQL (a SQLite file goes with tmp)."""
+    url = make_url(url)
+    if url.get_backend_name() == "postgresql":
+        _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def _admin(url, *statements: str) -> None:
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            for statement in statements:
+                conn.execute(text(statement))
     finally:
         admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def round_trip(source, tmp_path: Path) -> None:
@@ -122,6 +136,7 @@ def round_trip(source, tmp_path: Path) -> None:
     finally:
         with target.app_context():
             db.engine.dispose()
+        drop_database(target_url)
 
 
 def _check_restored(target) -> None:
@@ -189,6 +204,7 @@ def test_a_postgres_backup_restores_into_a_fresh_database_intact(
     finally:
         with app.app_context():
             db.engine.dispose()
+        drop_database(source_url)
 
 
 def test_a_backup_of_another_kind_is_refused(app, tmp_path):
@@ -217,3 +233,10 @@ def test_a_failed_backup_leaves_no_file_behind(app, tmp_path, monkeypatch):
     code, output = run(app, "backup", str(tmp_path / "plunge.backup"))
     assert code == 1 and "the disk is full" in output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_backup_to_a_folder_that_does_not_exist_says_so(app, tmp_path):
+    code, output = run(app, "backup", str(tmp_path / "no-such-folder" / "plunge.backup"))
+    assert code == 1, output
+    assert "Cannot write the backup to" in output or "pg_dump failed" in output
+    assert not list(tmp_path.iterdir())

@@ -307,3 +307,9 @@ def test_htmx_is_configured_for_the_strict_csp(client, event):
     # A form sent too often (429) or left open too long (400) shows its page in place.
     shown_in_place = [r for r in config["responseHandling"] if r.get("target") == "#main"]
     assert [r["code"] for r in shown_in_place] == ["4(00|29)"]
+
+
+def test_production_logs_json_lines_and_keeps_sql_values_out_of_them(production):
+    assert production.config["LOG_FORMAT"] == "json"
+    with production.app_context():
+        assert db.engine.hide_parameters is True
