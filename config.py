@@ -70,6 +70,17 @@ class Config:
     SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "")
     HSTS_SECONDS = 0
 
+    # Logs go to stdout: readable lines in development, one JSON object a line in production.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or "text"
+    LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "INFO").upper()
+    # /readyz fails when an email has waited this long, or (with real Stripe) when
+    # `flask stripe reconcile` has not finished cleanly for this long.
+    READYZ_OUTBOX_MINUTES = _env_int("READYZ_OUTBOX_MINUTES", 30)
+    READYZ_RECONCILE_HOURS = _env_int("READYZ_RECONCILE_HOURS", 2)
+    # Error reports to Sentry (pip install '.[sentry]'); empty: off.
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -103,6 +114,11 @@ class TestConfig(Config):
     # Tests send real mail to a real (local aiosmtpd) SMTP server.
     MAIL_SUPPRESS_SEND = False
     MAIL_TIMEOUT_SECONDS = 2
+    # Whatever the shell says: tests never reach real Stripe or write JSON logs by accident.
+    STRIPE_SECRET_KEY = ""
+    STRIPE_PUBLISHABLE_KEY = ""
+    LOG_FORMAT = "text"
+    SENTRY_DSN = ""
 
 
 class ProductionConfig(Config):
@@ -112,6 +128,9 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     HSTS_SECONDS = 365 * 24 * 3600
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or "json"
+    # A failed statement's message would otherwise quote its values (emails, names) in the log.
+    SQLALCHEMY_ENGINE_OPTIONS = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "hide_parameters": True}
 
     REQUIRED = ("SECRET_KEY", "DATABASE_URL", "SITE_URL", "SAFETY_ENCRYPTION_KEY")
     # Without these the app would use the local Stripe sandbox, and refuse every webhook.

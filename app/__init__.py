@@ -1,33 +1,42 @@
 """Plunge: the website of one sponsored charity event."""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+
+from app.errors import Plunge
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: str | dict | None = None) -> Flask:
-    """Build the app. `config` names a config class (development, test, production) or
-    is a dict of overrides on top of the one named by PLUNGE_ENV (default development)."""
+def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app for `env` (development, test or production; default: PLUNGE_ENV, else
+    development), with `overrides` applied on top of that environment's settings."""
     from config import CONFIGS
 
-    app = Flask(
+    app = Plunge(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    name = config if isinstance(config, str) else os.environ.get("PLUNGE_ENV", "development")
+    name = env or os.environ.get("PLUNGE_ENV") or "development"
+    if name not in CONFIGS:
+        raise RuntimeError(f"PLUNGE_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
     config_class = CONFIGS[name]
     if hasattr(config_class, "check"):
         config_class.check()
     app.config.from_object(config_class)
-    if isinstance(config, dict):
-        app.config.update(config)
+    app.config["PLUNGE_ENV"] = name
+    app.config.update(overrides or {})
     Path(app.instance_path).mkdir(exist_ok=True)
 
+    from app import logs
+
+    logs.init_app(app)  # first, so every later hook's log lines carry the request's fields
     _init_extensions(app)
     from app.security import register_converters
 
@@ -35,24 +44,26 @@ def create_app(config: str | dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_cli(app)
 
+    from app import errors, security, web
     from app import mail as outbox
-    from app import security, web
     from app.progress import LiveProgress
     from app.safety import crypto as safety_crypto
 
     web.init_app(app)
+    errors.register_error_handlers(app)
     security.init_app(app)
     safety_crypto.init_app(app)
     outbox.init_app(app)
     # After the hooks above, so it copies the headers they set; inside the proxy fix.
     app.wsgi_app = LiveProgress(app)
+    logs.wrap(app)  # around the fast path too: every request gets an id and an access line
     security.trust_proxies(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
     # Imported here, not at module level, so `app.mail` stays the outbox module.
-    from app import database
+    from app import database, logs
     from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
     db.init_app(app)
@@ -67,7 +78,7 @@ def _init_extensions(app: Flask) -> None:
 
     from app.auth.service import load_user
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(logs.role_remembering(load_user))
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
@@ -78,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.donations.gift_aid_views import bp as gift_aid_details_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.health import bp as health_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -85,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.safety import bp as safety_bp
     from app.webhooks.views import bp as webhooks_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
@@ -98,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import organiser_cli
+    from app.backup import backup_command, restore_command
+    from app.doctor import doctor_command
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
     from app.organiser.cli import giftaid_cli
@@ -109,3 +124,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(organiser_cli)
     app.cli.add_command(safety_cli)
     app.cli.add_command(giftaid_cli)
+    app.cli.add_command(doctor_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

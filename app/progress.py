@@ -10,9 +10,11 @@ import re
 from datetime import UTC, datetime
 
 from flask import Flask, make_response, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_etags, quote_etag
 
+from app import logs
 from app.donations.gift_aid import gift_aid_on
 from app.events.service import Progress
 
@@ -77,6 +79,7 @@ class LiveProgress:
         self.template = app.jinja_env.get_template(TEMPLATE)
         self._engine = None
         self._sql = {}
+        self._database_errors: tuple[type[Exception], ...] = (SQLAlchemyError,)
         # The headers every response gets (CSP and friends), read from the app itself so
         # this path can never drift from what app.web sets on every other page.
         self.headers = {scheme: self._app_headers(scheme) for scheme in ("http", "https")}
@@ -85,14 +88,20 @@ class LiveProgress:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") != "GET" or not path.endswith("/progress"):
             return self.wrapped(environ, start_response)
-        if path == "/progress":
-            progress = self._read("event", ())
-        elif path.startswith("/p/") and path.count("/") == 3 and _SLUG.fullmatch(path[3:-9]):
-            progress = self._read("page", (path[3:-9].lower(),))
-        else:
+        try:
+            if path == "/progress":
+                progress, route = self._read("event", ()), "/progress"
+            elif path.startswith("/p/") and path.count("/") == 3 and _SLUG.fullmatch(path[3:-9]):
+                progress, route = self._read("page", (path[3:-9].lower(),)), "/p/<slug>/progress"
+            else:
+                progress = None
+        except self._database_errors:
+            # The database is down or refusing: let Flask answer, which logs the error and
+            # gives the 500 page like any other request, rather than a bare server error.
             progress = None
         if progress is None:
             return self.wrapped(environ, start_response)
+        logs.mark_route(route)
         return self._respond(environ, start_response, progress)
 
     def _respond(self, environ, start_response, progress: Progress):
@@ -144,6 +153,8 @@ class LiveProgress:
 
         with self.app.app_context():
             self._engine = db.engine
+        # The raw DBAPI cursor raises the driver's own errors, not SQLAlchemy's.
+        self._database_errors = (SQLAlchemyError, self._engine.dialect.loaded_dbapi.Error)
         placeholder = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
         self._sql = {
             "event": _EVENT_SQL.format(p=placeholder),

@@ -1,13 +1,11 @@
-"""What keeps every response safe: security headers, /.well-known/security.txt, the answer to
-a rate limit, the proxy settings that tell the app who is really asking, and the URL and form
-rules that keep input no database column can hold from ever reaching one."""
+"""What keeps every response safe: security headers, /.well-known/security.txt, the proxy
+settings that tell the app who is really asking, and the URL and form rules that keep input no
+database column can hold from ever reaching one. (Error answers: app/errors.py.)"""
 
-import math
 import re
-import time
 from datetime import timedelta
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
+from flask import Blueprint, Flask, abort, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
@@ -17,7 +15,6 @@ STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 # Features the site never uses; a page that someone manages to inject can't switch them on.
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SECURITY_TXT_LIFETIME = timedelta(days=365)
-DEFAULT_RETRY_SECONDS = 60
 # The largest id an INTEGER column holds (PostgreSQL; SQLite overflows past 2**63).
 MAX_ID = 2**31 - 1
 # C0 controls and DEL: nobody types them, and PostgreSQL refuses to store NUL at all.
@@ -90,37 +87,6 @@ def security_txt():
     return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def retry_after_seconds() -> int:
-    """Seconds until the limit just hit lets this client try again."""
-    from app.extensions import limiter
-
-    breached = limiter.current_limit
-    if breached is None:
-        return DEFAULT_RETRY_SECONDS
-    reset_at, _remaining = breached.window
-    return max(1, math.ceil(reset_at - time.time()))
-
-
-def wait_in_words(seconds: int) -> str:
-    """'30 seconds', 'a minute', '5 minutes', 'an hour': how long to wait, as people say it."""
-    if seconds < 55:
-        return f"{seconds} seconds" if seconds != 1 else "1 second"
-    minutes = math.ceil(seconds / 60)
-    if minutes == 1:
-        return "a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = math.ceil(minutes / 60)
-    return "an hour" if hours == 1 else f"{hours} hours"
-
-
-def too_many_attempts(_error):
-    """Rate limited: a page saying how long to wait, and Retry-After saying it to machines."""
-    seconds = retry_after_seconds()
-    page = render_template("errors/429.html", wait=wait_in_words(seconds))
-    return page, 429, {"Retry-After": str(seconds)}
-
-
 class IdConverter(IntegerConverter):
     """<int:...> in a URL, no bigger than a database id can be: a bigger number is not found
     (404) rather than an overflow in the database driver (500)."""
@@ -159,16 +125,6 @@ def refuse_control_characters():
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 
-def bad_request(_error):
-    """A request the site can't make sense of: say so plainly."""
-    return render_template("errors/400.html"), 400
-
-
-def forbidden(_error):
-    """Logged in, but not allowed (an organiser's action): a page in words, not a bare 403."""
-    return render_template("errors/403.html"), 403
-
-
 def trust_proxies(app: Flask) -> None:
     """Behind nginx or Caddy, believe TRUSTED_PROXIES hops of X-Forwarded-For and -Proto.
 
@@ -180,10 +136,8 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers, security.txt and the 429 page (proxies: `trust_proxies`)."""
+    """Add the headers, security.txt and the control-character check (proxies:
+    `trust_proxies`; the 400 and 429 pages: app/errors.py)."""
     app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)
-    app.register_error_handler(400, bad_request)
-    app.register_error_handler(403, forbidden)
-    app.register_error_handler(429, too_many_attempts)
     app.register_blueprint(bp)

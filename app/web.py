@@ -1,6 +1,6 @@
-"""What every page shares: template filters, the event in every template, error pages."""
+"""What every page shares: template filters and the event in every template."""
 
-from flask import Flask, g, render_template
+from flask import Flask, g
 
 from app.money import format_pence
 from app.timefmt import format_datetime
@@ -16,19 +16,7 @@ def current_event():
 
 
 def init_app(app: Flask) -> None:
-    """Register filters, the context processor and error pages (headers: app/security.py)."""
+    """Register the filters and the event global (errors: app/errors.py)."""
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["london"] = format_datetime
     app.jinja_env.globals["current_event"] = current_event
-
-    @app.errorhandler(404)
-    def _not_found(_error):
-        return render_template("errors/404.html"), 404
-
-    @app.errorhandler(405)
-    def _method_not_allowed(_error):
-        return render_template("errors/405.html"), 405
-
-    @app.errorhandler(500)
-    def _server_error(_error):
-        return render_template("errors/500.html"), 500

@@ -195,7 +195,7 @@ def main() -> None:
     parser.add_argument("count", type=int)
     args = parser.parse_args()
     actions = {"demo": seed, "participants": add_participants, "bulk": bulk_load}
-    with create_app().app_context():
+    with create_app(env="development").app_context():
         actions[args.action](args.count)
 
 

@@ -63,7 +63,7 @@ def main() -> None:
     os.environ.update({name: str(value) for name, value in helper_ports(args.port).items()})
     from app import create_app
 
-    app = create_app()
+    app = create_app(env="development")
     stops = []
     if not app.config["STRIPE_SECRET_KEY"]:
         from sandbox import server

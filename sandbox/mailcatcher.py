@@ -1,5 +1,6 @@
 """A local SMTP server for development: prints each email and keeps a copy in instance/mail/."""
 
+import logging
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -31,6 +32,8 @@ class MailCatcher:
 
 def start(port: int, folder: Path) -> Controller:
     """Start the mail catcher on 127.0.0.1:`port` in a background thread."""
+    # aiosmtpd logs every SMTP command at INFO; the catcher prints each email itself.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(MailCatcher(folder), hostname="127.0.0.1", port=port)
     controller.start()
     return controller

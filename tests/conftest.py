@@ -1,6 +1,7 @@
 """Fixtures: an app on a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
 a client, an htmx client, a CLI runner, and ways to make events, pages and donations."""
 
+import logging
 import os
 import socket
 import threading
@@ -55,9 +56,10 @@ def database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def _schema(database_url):
     """Create the schema once per run, from the models (migrations are checked separately)."""
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         fresh_schema()
+        stamp_head()  # so /readyz finds the schema at head, as after `flask db upgrade`
         # Close the pool now: a PostgreSQL connection left to the garbage collector warns,
         # and with filterwarnings=error that fails whichever test happens to be running.
         db.engine.dispose()
@@ -75,14 +77,16 @@ def fresh_schema() -> None:
     db.create_all()
 
 
-def _test_overrides() -> dict:
-    from config import TestConfig
+def stamp_head() -> None:
+    """Record the schema create_all just made as the migrations' head, as `flask db stamp
+    head` would (the models and the migrations agree: tests/test_migrations.py)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
-    return {
-        k: getattr(TestConfig, k)
-        for k in dir(TestConfig)
-        if k.isupper() and k != "SQLALCHEMY_DATABASE_URI"
-    }
+    from app.health import MIGRATIONS
+
+    with db.engine.begin() as conn:
+        MigrationContext.configure(conn).stamp(ScriptDirectory(str(MIGRATIONS)), "heads")
 
 
 class SMTPServer:
@@ -91,6 +95,8 @@ class SMTPServer:
     def __init__(self):
         from aiosmtpd.controller import Controller
 
+        # Its INFO lines (every SMTP command) would bury the app's own in a failing test's log.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.messages: list[EmailMessage] = []
         self.refusing = False
         self.controller = Controller(self, hostname="127.0.0.1", port=_free_port())
@@ -144,13 +150,13 @@ def smtp(_smtp_server) -> SMTPServer:
 def app(_schema, database_url, tmp_path, smtp):
     """A fresh app on an empty database, sending mail to the test SMTP server."""
     app = create_app(
-        {
-            **_test_overrides(),
+        env="test",
+        overrides={
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp.port,
-        }
+        },
     )
     yield app
     with app.app_context():

@@ -72,6 +72,8 @@ class Try:
 TABLE: dict[str, list[Try]] = {
     # The site ------------------------------------------------------------------------------
     "static": [Try("GET", "/static/css/plunge.css", everyone("200"))],
+    "health.healthz": [Try("GET", "/healthz", everyone("200"))],
+    "health.readyz": [Try("GET", "/readyz", everyone("200"))],
     "security.security_txt": [Try("GET", "/.well-known/security.txt", everyone("200"))],
     "events.show_favicon": [Try("GET", "/favicon.ico", everyone("200"))],
     "events.show_event": [Try("GET", "/", everyone("200"))],

@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from app.extensions import db
 
 
 def test_test_config_is_testing(app):
@@ -13,7 +14,23 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production")
+        create_app(env="production")
+
+
+def test_the_environment_is_chosen_by_the_caller_not_the_shell(monkeypatch, database_url):
+    monkeypatch.setenv("PLUNGE_ENV", "production")  # would refuse to start without secrets
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.testing
+    assert app.config["PLUNGE_ENV"] == "test"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == database_url
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_an_unknown_environment_is_refused_by_name(monkeypatch):
+    monkeypatch.setenv("PLUNGE_ENV", "staging")
+    with pytest.raises(RuntimeError, match="PLUNGE_ENV must be one of development, test"):
+        create_app()
 
 
 def test_site_without_an_event_explains_how_to_set_one_up(client):

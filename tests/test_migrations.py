@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from app.extensions import db
 from app.models import append_only
-from tests.conftest import _test_overrides, fresh_schema
+from tests.conftest import fresh_schema
 
 # The revision before the database enforced the append-only histories.
 BEFORE_TRIGGERS = "7d7f486817ef"
@@ -18,7 +18,7 @@ BEFORE_TRIGGERS = "7d7f486817ef"
 
 def test_migrations_match_the_models(tmp_path, database_url):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         engine = create_engine(url)
@@ -96,7 +96,7 @@ def _migrated_and_created_triggers_agree() -> None:
 
 def test_the_migrated_database_refuses_to_rewrite_history(tmp_path):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         _migrated_and_created_triggers_agree()
         db.engine.dispose()
@@ -104,7 +104,7 @@ def test_the_migrated_database_refuses_to_rewrite_history(tmp_path):
 
 @pytest.mark.postgres
 def test_the_migrated_postgres_database_refuses_to_rewrite_history(postgres_url):
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": postgres_url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": postgres_url})
     with app.app_context():
         try:
             _migrated_and_created_triggers_agree()

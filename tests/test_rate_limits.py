@@ -13,7 +13,7 @@ import redis
 from app import create_app
 from app.extensions import db, limiter
 from tests import stripe_events
-from tests.conftest import _test_overrides, skip_or_fail
+from tests.conftest import skip_or_fail
 from tests.world import build_world
 
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
@@ -49,14 +49,14 @@ def limited(world, make, database_url):
     def build(storage: str = "memory://"):
         built.append(
             create_app(
-                {
-                    **_test_overrides(),
+                env="test",
+                overrides={
                     "SQLALCHEMY_DATABASE_URI": database_url,
                     "UPLOAD_FOLDER": make.app.config["UPLOAD_FOLDER"],
                     "STRIPE_WEBHOOK_SECRET": stripe_events.WEBHOOK_SECRET,
                     "RATELIMIT_ENABLED": True,
                     "RATELIMIT_STORAGE_URI": storage,
-                }
+                },
             )
         )
         return built[-1]
@@ -117,7 +117,7 @@ def test_the_try_after_the_limit_gets_a_page_saying_when_to_come_back(limited, w
 
 
 def test_the_wait_is_said_the_way_people_say_it():
-    from app.security import wait_in_words
+    from app.errors import wait_in_words
 
     assert wait_in_words(1) == "1 second"
     assert wait_in_words(30) == "30 seconds"

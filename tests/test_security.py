@@ -13,10 +13,8 @@ from app import create_app
 from app.extensions import db
 from app.models import utcnow
 from tests.accounts import PASSWORD
-from tests.conftest import _test_overrides
 
 PRODUCTION_ENV = {
-    "PLUNGE_ENV": "production",
     "SECRET_KEY": "a-real-secret-for-this-test",
     "DATABASE_URL": "postgresql://plunge@127.0.0.1/plunge",
     "SITE_URL": "https://abseil.example.org",
@@ -34,12 +32,13 @@ def production(monkeypatch, database_url, make):
         monkeypatch.setenv(name, value)
     make.participant()
     app = create_app(
-        {
+        env="production",
+        overrides={
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SITE_URL": PRODUCTION_ENV["SITE_URL"],
             "STRIPE_SECRET_KEY": PRODUCTION_ENV["STRIPE_SECRET_KEY"],
             "SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"],
-        }
+        },
     )
     yield app
     dispose(app)
@@ -130,7 +129,7 @@ def test_production_refuses_to_start_without_stripe_or_its_secret(monkeypatch, m
         monkeypatch.setenv(name, value)
     monkeypatch.delenv(missing)
     with pytest.raises(RuntimeError, match=missing):
-        create_app("production")
+        create_app(env="production")
 
 
 # security.txt ---------------------------------------------------------------------------
@@ -173,7 +172,7 @@ def app_behind(database_url, app):
 
     def build(proxies: int):
         overrides = {"SQLALCHEMY_DATABASE_URI": database_url, "TRUSTED_PROXIES": proxies}
-        behind = create_app({**_test_overrides(), **overrides})
+        behind = create_app(env="test", overrides=overrides)
         behind.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
         built.append(behind)
         return behind
@@ -308,3 +307,9 @@ def test_htmx_is_configured_for_the_strict_csp(client, event):
     # A form sent too often (429) or left open too long (400) shows its page in place.
     shown_in_place = [r for r in config["responseHandling"] if r.get("target") == "#main"]
     assert [r["code"] for r in shown_in_place] == ["4(00|29)"]
+
+
+def test_production_logs_json_lines_and_keeps_sql_values_out_of_them(production):
+    assert production.config["LOG_FORMAT"] == "json"
+    with production.app_context():
+        assert db.engine.hide_parameters is True

@@ -15,7 +15,7 @@ from app.models import (
     Totals,
     utcnow,
 )
-from tests.conftest import _test_overrides, fresh_schema
+from tests.conftest import fresh_schema
 
 
 def read(app, scope=EVENT_SCOPE) -> Totals:
@@ -142,7 +142,7 @@ def test_totals_stay_exact_under_concurrent_writes_on_postgres(postgres_url):
     from app.events.service import configure_event
     from app.timefmt import parse_london
 
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": postgres_url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": postgres_url})
     with app.app_context():
         fresh_schema()
         configure_event(

@@ -20,7 +20,7 @@ from app import create_app
 from app.extensions import db
 from app.models import EVENT_SCOPE, Donation, DonationStatus, OutboxMessage, StripeEvent, Totals
 from tests import stripe_events as se
-from tests.conftest import ROOT, _free_port, _test_overrides, skip_or_fail
+from tests.conftest import ROOT, _free_port, skip_or_fail
 
 pytestmark = pytest.mark.postgres
 
@@ -55,7 +55,7 @@ def _fill(url: str) -> list[tuple[int, int, int | None]]:
     from app.timefmt import parse_london
     from tests.conftest import Factory
 
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
         configure_event(

@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
-from flask_wtf.csrf import CSRFError
 
 from app.auth import forms, service
 from app.auth.roles import landing_url
@@ -153,9 +152,3 @@ def accept_invite(token: str):
         return redirect(url_for("organiser.dashboard"), 303)
     status = 422 if form.errors else 200
     return render_template("auth/accept_invite.html", form=form, name=user.name), status
-
-
-@bp.app_errorhandler(CSRFError)
-def csrf_failed(_error):
-    """A form sent without a valid token, usually one left open too long: say what to do."""
-    return render_template("errors/csrf.html"), 400

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.donations import offline
 from app.events.service import page_progress, recent_donations
@@ -260,13 +259,12 @@ def thank_donor(donation_id: int):
     return render_template("pages/home.html", **context), status
 
 
-@bp.app_errorhandler(RequestEntityTooLarge)
-def upload_too_large(_error):
-    """A file over the size limit: say so beside the photo field, not as a bare 413."""
-    message = f"That file is too big. Choose a photo smaller than {photos.size_limit_text()}."
+def photo_too_large(message: str):
+    """The photo editor with `message` beside the photo field (status 413), when the upload
+    that was too big came from a participant's own page; else None (app/errors.py answers)."""
     page = current_user.sponsor_page if current_user.is_authenticated else None
-    if request.endpoint == "me.upload_photo" and page is not None:
-        photo_form = forms.PhotoForm(formdata=None)
-        photo_form.file.errors = [message]
-        return _editor(page, photo_form=photo_form, status=413)
-    return render_template("errors/413.html", message=message), 413
+    if page is None:
+        return None
+    photo_form = forms.PhotoForm(formdata=None)
+    photo_form.file.errors = [message]
+    return _editor(page, photo_form=photo_form, status=413)

@@ -46,7 +46,9 @@ def handle(event: dict) -> str:
     _check_version(event)
     kind = event["type"]
     if kind not in HANDLED:
-        return _store_only(event)
+        outcome = _store_only(event)
+        log.info("stripe event %s (%s): %s, not a type Plunge acts on", event["id"], kind, outcome)
+        return outcome
     changes = _read(kind, event["data"]["object"])
     begin_write()
     try:
@@ -54,6 +56,7 @@ def handle(event: dict) -> str:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
+        log.info("stripe event %s (%s): duplicate, already applied", event["id"], kind)
         return "duplicate"
     occurred_at = facts.timestamp(event)
     try:
@@ -62,11 +65,29 @@ def handle(event: dict) -> str:
         # Nothing of this event is kept, so Stripe's retry applies it afresh.
         db.session.rollback()
         raise
+    # Read before the commit expires them: a log line must not query the database again.
+    states = [_state(d) for d in touched if d is not None]
     db.session.commit()
-    found = [d.id for d in touched if d is not None]
-    outcome = "applied" if found else "unknown donation"
-    log.info("stripe event %s (%s): %s %s", event["id"], kind, outcome, found or "")
+    outcome = "applied" if states else "unknown donation"
+    log.info(
+        "stripe event %s (%s): %s%s",
+        event["id"],
+        kind,
+        outcome,
+        "".join(f"; {state}" for state in states),
+        extra={"stripe_event": event["id"], "donations": [d.id for d in touched if d]},
+    )
     return outcome
+
+
+def _state(donation: Donation) -> str:
+    """A donation as an event left it, for the log: status and money, never the donor."""
+    held = ", held for review" if donation.held_for_review else ""
+    return (
+        f"donation {donation.id} now {donation.status.value}{held}: "
+        f"taken {donation.taken_pence}p, refunded {donation.refunded_pence}p, "
+        f"disputed {donation.disputed_pence}p"
+    )
 
 
 def _store_only(event: dict) -> str:

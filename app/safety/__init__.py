@@ -13,11 +13,3 @@ def _never_cache(response):
     # Health details and emergency contacts must not linger in shared or browser caches.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@bp.app_errorhandler(403)
-def _forbidden(_error):
-    """Logged in but not allowed: say so plainly rather than a bare error."""
-    from flask import render_template
-
-    return render_template("errors/403.html"), 403

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from app.events.service import configure_event, get_event
 from app.extensions import db
-from app.models import ItemKind, User, utcnow
+from app.models import ItemKind, Role, User, utcnow
 from app.safety import checklist, service
 from tests.accounts import AuthActions
 
@@ -39,6 +39,29 @@ class Cast:
     def item(self, label: str) -> int:
         """An item's id by (the start of) its label."""
         return next(i for name, i in self.items.items() if name.startswith(label))
+
+
+def make_cast(make) -> Cast:
+    """Two organisers, an instructor, and two participants on the default checklist."""
+    organiser = make.user()
+    organiser2 = make.user("Olu Organiser", "olu@example.org")
+    instructor = make.user("Iain Instructor", "iain@example.org", Role.INSTRUCTOR)
+    make.participant()
+    make.participant("Callum MacLeod", "callum")
+    with make.app.app_context():
+        checklist.ensure_checklist()
+        db.session.commit()
+        items = {item.label: item.id for item in checklist.items()}
+        ids = {u.email: u.id for u in db.session.query(User)}
+    return Cast(
+        make.app,
+        organiser,
+        organiser2,
+        instructor,
+        ids["aisha@example.org"],
+        ids["callum@example.org"],
+        items,
+    )
 
 
 def section_data(kind: ItemKind, dob: str = "1995-06-01", **overrides) -> dict:

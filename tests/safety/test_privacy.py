@@ -90,7 +90,7 @@ def test_production_refuses_to_start_without_an_encryption_key(monkeypatch):
     monkeypatch.setenv("SITE_URL", "https://abseil.example.org")
     monkeypatch.delenv("SAFETY_ENCRYPTION_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SAFETY_ENCRYPTION_KEY"):
-        create_app("production")
+        create_app(env="production")
 
 
 def test_withdrawing_consent_deletes_health_answers_and_uncleares(cast):
