@@ -11,7 +11,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app, totals
@@ -664,6 +664,15 @@ def test_the_safety_purge_keeps_claims_and_declarations(make, organiser, runner)
         donation = db.session.get(Donation, donation_id)
         assert donation.gift_aid_declared_at is not None and donation.gift_aid_house == "12"
         assert len(db.session.get(GiftAidClaim, claim_id).lines) == 1
+    page = organiser.client.get(f"{CLAIMS}/{claim_id}").text
+    kept = TODAY.replace(year=TODAY.year + 6) if (TODAY.month, TODAY.day) != (2, 29) else None
+    if kept:
+        assert f"{kept.strftime('%-d %B %Y')}, with the declarations of its donations" in page
+    # The database refuses to delete a donation that is in a claim.
+    with make.app.app_context():
+        with pytest.raises(IntegrityError):
+            db.session.execute(delete(Donation).where(Donation.id == donation_id))
+        db.session.rollback()
     privacy = organiser.client.get("/privacy").text
     assert "a record of what was claimed and when, for six years" in privacy
 

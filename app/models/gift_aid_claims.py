@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
 
+# HMRC: keep Gift Aid declarations, and what was claimed when, for 6 years.
+YEARS_KEPT = 6
+
 
 class ClaimStatus(enum.StrEnum):
     """Where a claim is: started (its file made, not yet sent), submitted, or discarded."""
@@ -70,6 +73,17 @@ class GiftAidClaim(db.Model):
         order_by="OverclaimSettlement.id",
     )
     started_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def keep_until(self) -> date | None:
+        """The day HMRC's 6 years of keeping this claim's records end (None: not submitted)."""
+        if self.submitted_on is None:
+            return None
+        day = self.submitted_on
+        try:
+            return day.replace(year=day.year + YEARS_KEPT)
+        except ValueError:  # submitted on 29 February
+            return day.replace(year=day.year + YEARS_KEPT, day=28)
 
 
 class GiftAidClaimLine(db.Model):
