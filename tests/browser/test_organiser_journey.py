@@ -1,6 +1,7 @@
 """An organiser in a real browser: log in, record cash (after a form with errors), confirm a
 participant's cash, refund a card donation through the Stripe sandbox, start a Gift Aid claim
-and download its schedule. The dashboard and a form with errors are axe-clean."""
+and download its schedule. The dashboard, a form with errors and the claims pages are
+axe-clean."""
 
 import re
 from datetime import datetime
@@ -94,8 +95,11 @@ def test_an_organisers_day(ready, live_server, stripe_sandbox, page, axe, event,
     page.get_by_label("First day").fill(today)
     page.get_by_label("Last day").fill(today)
     page.get_by_role("button", name="Show what the claim would hold").click()
+    expect(page.locator("#claim-preview")).to_contain_text("1 donation, £30.00 claimed on")
+    assert axe(page) == []
     page.get_by_role("button", name=re.compile(r"^Start a claim for ")).click()
     expect(page.get_by_text("Started, not yet submitted")).to_be_visible()
+    assert axe(page) == []
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the claim (ODS spreadsheet)").click()
     download = download_info.value
@@ -107,3 +111,8 @@ def test_an_organisers_day(ready, live_server, stripe_sandbox, page, axe, event,
     [line] = [list(line.values()) for line in schedule.lines]
     assert line[:6] == ["1", "Ms", "Fiona", "O'Neill Campbell", "12", "G12 8QQ"]
     assert line[7] == "" and line[9] == "30.00"  # an individual donation: Sponsored event blank
+
+    # Submitted in Charities Online today: recorded on the claim, which is then claimed.
+    page.get_by_label("Submitted to HMRC on").fill(today)
+    page.get_by_role("button", name=re.compile(r"^Mark claim #\d+ submitted$")).click()
+    expect(page.locator("#claim-status")).to_have_text(re.compile(r"^Submitted to HMRC on "))
