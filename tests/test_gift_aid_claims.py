@@ -608,9 +608,17 @@ def test_a_period_that_is_not_one_is_explained_not_an_error(organiser, query):
     assert response.status_code == 422 and "There is a problem" in response.text
 
 
-def test_a_period_ending_in_the_future_is_not_started(organiser):
-    response = start(organiser, FIRST, TODAY + timedelta(days=3))
+@pytest.mark.parametrize("first, last", [(FIRST, TODAY + timedelta(days=3)), (date.min, date.max)])
+def test_a_period_ending_in_the_future_is_not_started(make, organiser, first, last):
+    paid(make, 1000, FIRST + timedelta(days=1))
+    preview = organiser.client.get(CLAIMS, query_string=period_args(first, last))
+    assert preview.status_code == 200
+    assert "the last day can&#39;t be in the future" in preview.text
+    assert "<strong>0</strong> donations" in preview.text and 'id="start-claim"' not in preview.text
+    response = start(organiser, first, last)
     assert response.status_code == 422 and "can&#39;t be in the future" in response.text
+    with make.app.app_context():
+        assert db.session.scalar(select(func.count(GiftAidClaim.id))) == 0
 
 
 def test_the_page_works_without_javascript_and_labels_everything(make, organiser):

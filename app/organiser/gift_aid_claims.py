@@ -205,6 +205,8 @@ def preview(period: Period) -> Preview:
     """Every claimable donation received in the period and in no claim yet: its line, or why
     it is left out (HMRC would refuse it, or HMRC's 4-year deadline has passed)."""
     found = Preview(period, overclaims=overclaims())
+    if period.problem():
+        return found  # nothing can be claimed for it (and 31/12/9999 has no day after)
     year_end, now = accounting_year_end(), today()
     for donation in db.session.scalars(_unclaimed_in(period).execution_options(yield_per=500)):
         outcome = schedule_row(donation)
