@@ -696,3 +696,14 @@ def test_the_page_suggests_the_period_after_the_last_claim(make, organiser):
     claim_id_from(start(organiser))
     html = organiser.client.get(CLAIMS).text
     assert f'value="{(LAST + timedelta(days=1)).isoformat()}"' in html
+
+
+def test_the_command_says_why_nothing_could_be_claimed(make, runner):
+    bad = paid(make, 900, FIRST + timedelta(days=2), gift_aid_postcode="NOWHERE")
+    result = runner.invoke(
+        args=["giftaid", "claim", "start", "--from", FIRST.isoformat(), "--to", LAST.isoformat()]
+    )
+    assert result.exit_code == 1
+    assert f"Left out (HMRC would refuse it) donation {bad}" in result.output
+    assert "Postcode 'NOWHERE' is not a UK postcode" in result.output
+    assert "No donation received in that period can be claimed" in result.output

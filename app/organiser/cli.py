@@ -57,12 +57,18 @@ def _summary(claim) -> str:
 @click.option("--to", "last_day", required=True, type=DAY, help="Last day (UK date), included.")
 def start_command(first_day: date, last_day: date) -> None:
     """Freeze the claimable donations received in the period into a new claim."""
+    period = Period(first_day, last_day)
     try:
-        claim, found = gift_aid_claims.start(Period(first_day, last_day))
+        claim, found = gift_aid_claims.start(period)
     except ClaimNotPossible as refusal:
+        _left_out(gift_aid_claims.preview(period))
         raise click.ClickException(str(refusal)) from None
     click.echo(f"Started claim #{claim.id}, {_summary(claim)}.")
     click.echo(f"Write its files with: flask --app wsgi giftaid claim file {claim.id}")
+    _left_out(found)
+
+
+def _left_out(found) -> None:
     _refused(found.schedule.refused, "Left out (HMRC would refuse it)")
     _refused(found.too_old, "Left out (too old)")
     if found.schedule.refused:

@@ -243,7 +243,7 @@ def start(period: Period, actor: User | None = None) -> tuple[GiftAidClaim, Prev
         db.session.rollback()
         raise ClaimNotPossible(
             "No donation received in that period can be claimed: none is waiting, or every one "
-            "is already in a claim or left out (see below)"
+            "is already in a claim or left out for a reason listed with it"
         )
     claim = _frozen(found, actor)
     try:
