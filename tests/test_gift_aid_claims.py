@@ -11,7 +11,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app, totals
@@ -212,6 +212,32 @@ def test_a_submitted_claim_cannot_be_submitted_again_or_discarded(make, organise
         line.amount_pence = 1
         with pytest.raises(ClaimRecordChanged):
             db.session.flush()
+
+
+def test_the_database_keeps_a_submitted_claims_records_whatever_sql_is_sent(make, organiser):
+    paid(make, 1000, FIRST + timedelta(days=1))
+    started = claim_id_from(start(organiser, FIRST, FIRST + timedelta(days=1)))
+    kept_line = paid(make, 2000, FIRST + timedelta(days=3))
+    kept = claim_id_from(start(organiser, FIRST + timedelta(days=2), LAST))
+    assert submitted(organiser, kept).status_code == 303
+    refused = [
+        f"DELETE FROM gift_aid_claim_lines WHERE claim_id = {kept}",
+        f"UPDATE gift_aid_claim_lines SET amount_pence = 1 WHERE claim_id = {started}",
+        f"DELETE FROM gift_aid_claims WHERE id = {kept}",
+        f"UPDATE gift_aid_claims SET status = 'started' WHERE id = {kept}",
+    ]
+    with make.app.app_context():
+        for statement in refused:
+            with (
+                db.engine.connect() as conn,
+                conn.begin(),
+                pytest.raises(IntegrityError, match="a submitted claim is kept"),
+            ):
+                conn.execute(text(statement))
+        # A started claim's lines may go: that is what discarding does.
+        with db.engine.begin() as conn:
+            conn.execute(text(f"DELETE FROM gift_aid_claim_lines WHERE claim_id = {started}"))
+        assert db.session.scalars(select(GiftAidClaimLine.donation_id)).all() == [kept_line]
 
 
 @pytest.mark.parametrize(

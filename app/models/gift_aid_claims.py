@@ -14,6 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import db
+from app.models import claim_records
 from app.models.types import UTCDateTime, utcnow
 
 # HMRC: keep Gift Aid declarations, and what was claimed when, for 6 years.
@@ -138,6 +139,11 @@ class OverclaimSettlement(db.Model):
 
     claim: Mapped[GiftAidClaim] = relationship(back_populates="settlements")
     line: Mapped[GiftAidClaimLine] = relationship()
+
+
+# The database keeps them too, for raw SQL that never reaches the ORM guard below.
+for _table in (GiftAidClaim, GiftAidClaimLine, OverclaimSettlement):
+    claim_records.protect(_table.__table__)
 
 
 class ClaimRecordChanged(Exception):

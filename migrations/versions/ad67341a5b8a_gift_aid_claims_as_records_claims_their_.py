@@ -1,5 +1,10 @@
 """Gift Aid claims as records: claims, their frozen lines, over-claims repaid
 
+The triggers that keep a submitted claim's records come from app.models.claim_records, which the
+models also attach to their tables, so create_all (the tests) makes the same ones. A later
+migration altering these tables in SQLite batch mode rebuilds them and loses the triggers: it
+must create them again with claim_records.create_sql().
+
 Revision ID: ad67341a5b8a
 Revises: 1385c172c783
 Create Date: 2026-12-02 00:56:21.920758
@@ -9,6 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import app.models.types
+from app.models import claim_records
 
 
 # revision identifiers, used by Alembic.
@@ -76,6 +82,10 @@ def upgrade():
         batch_op.create_index('ix_overclaim_settlements_claim', ['claim_id'], unique=False)
 
     # ### end Alembic commands ###
+    dialect = op.get_bind().dialect.name
+    for table in claim_records.TABLES:
+        for statement in claim_records.create_sql(table, dialect):
+            op.execute(statement)
 
 
 def downgrade():
@@ -87,3 +97,6 @@ def downgrade():
     op.drop_table('gift_aid_claim_lines')
     op.drop_table('gift_aid_claims')
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == 'postgresql':
+        for statement in claim_records.drop_pg_functions_sql():
+            op.execute(statement)
