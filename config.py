@@ -1,6 +1,7 @@
 """Configuration classes, read from the environment (see .env.example for every variable)."""
 
 import os
+from datetime import date
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -16,6 +17,17 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_month_day(name: str, default: str) -> str:
+    """Read a day of the year as MM-DD (like 03-31), failing loudly at start-up."""
+    raw = os.environ.get(name) or default
+    try:
+        month, day = (int(part) for part in raw.split("-"))
+        date(2024, month, day)  # a leap year: 02-29 is a day some years end on
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be MM-DD, like 03-31, got {raw!r}") from exc
+    return f"{month:02d}-{day:02d}"
 
 
 def _database_url() -> str:
@@ -96,6 +108,9 @@ class Config:
     SAFETY_ENCRYPTION_OLD_KEYS = os.environ.get("SAFETY_ENCRYPTION_OLD_KEYS", "")
     # `flask safety purge` deletes health answers and emergency contacts this long after the day.
     SAFETY_RETENTION_DAYS = _env_int("SAFETY_RETENTION_DAYS", 30)
+    # The last day (MM-DD) of the charity's accounting year: HMRC takes a Gift Aid claim up to
+    # 4 years after the end of the accounting period in which the money was received.
+    GIFT_AID_ACCOUNTING_YEAR_END = _env_month_day("GIFT_AID_ACCOUNTING_YEAR_END", "03-31")
 
 
 class DevelopmentConfig(Config):

@@ -184,9 +184,10 @@ def _empty_tables() -> None:
     else:
         with db.engine.begin() as conn:
             for table in tables:
-                if table.info.get("append_only"):
-                    # The database refuses DELETE on a history (TRUNCATE above skips row
-                    # triggers); made again, the table gets its triggers back.
+                if table.info.get("append_only") or table.info.get("kept"):
+                    # The database refuses DELETE on a history, or on a submitted Gift Aid
+                    # claim (TRUNCATE above skips row triggers); made again, the table gets
+                    # its triggers back.
                     table.drop(conn)
                     table.create(conn)
                 else:

@@ -315,8 +315,30 @@ TABLE: dict[str, list[Try]] = {
     "organiser.exports.download_donations": [
         Try("GET", "/organiser/exports/donations.csv", organisers("200"))
     ],
-    "organiser.exports.download_gift_aid": [
-        Try("GET", "/organiser/exports/gift-aid.csv", organisers("200"))
+    "organiser.claims.list_claims": [
+        Try("GET", "/organiser/gift-aid/claims", organisers("200")),
+        Try("GET", "/organiser/gift-aid/claims?first_day=x", organisers("422")),
+    ],
+    "organiser.claims.start_claim": [
+        Try("POST", "/organiser/gift-aid/claims", organisers("422"), {}),
+    ],
+    "organiser.claims.show_claim": [
+        Try("GET", "/organiser/gift-aid/claims/{claim_id}", organisers("200"))
+    ],
+    "organiser.claims.download_claim": [
+        Try("GET", "/organiser/gift-aid/claims/{claim_id}/claim.csv", organisers("200")),
+        Try("GET", "/organiser/gift-aid/claims/{claim_id}/claim.ods", organisers("200")),
+    ],
+    "organiser.claims.mark_submitted": [
+        Try("POST", "/organiser/gift-aid/claims/{claim_id}/submitted", organisers("422"), {})
+    ],
+    "organiser.claims.discard_claim": [
+        Try(
+            "POST",
+            "/organiser/gift-aid/claims/{claim_id}/discard",
+            organisers("303 /organiser/gift-aid/claims"),
+            {},
+        )
     ],
     "organiser.settings.edit_settings": [
         Try("GET", "/organiser/settings", organisers("200")),

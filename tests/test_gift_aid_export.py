@@ -1,10 +1,10 @@
 """HMRC's Gift Aid schedule, field by field against HMRC's rules (DESIGN.md, Gift Aid), and the
 every-donation CSV. Rules checked one at a time on unsaved donations; which donations are
-claimed, the files and the 1,000-row split through the real routes and command."""
+claimed and the files through the real claims page (tests/test_gift_aid_claims.py has the
+claims themselves: periods, Box 2, more than 1,000 lines, the command)."""
 
 import csv
 import io
-import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -12,9 +12,10 @@ from odf.opendocument import load
 from odf.table import Table, TableCell, TableRow
 
 from app.extensions import db
-from app.models import DisputeStatus, Donation, DonationSource, DonationStatus, utcnow
+from app.models import DisputeStatus, Donation, DonationSource, DonationStatus
 from app.organiser import gift_aid_export
 from app.organiser.gift_aid_export import COLUMNS, Refusal, ScheduleRow, schedule_row
+from app.timefmt import LONDON
 from tests import hmrc_reader
 from tests.accounts import AuthActions
 
@@ -189,8 +190,24 @@ def paid_on(app, donation_id, when):
         db.session.commit()
 
 
-def schedule_csv(client) -> list[list[str]]:
-    response = client.get("/organiser/exports/gift-aid.csv")
+CLAIMS = "/organiser/gift-aid/claims"
+EVER = {"first_day": "2000-01-01", "last_day": datetime.now(LONDON).date().isoformat()}
+
+
+def claim_file(organiser, fmt: str):
+    """Start a claim for every day so far, through the page, and download its file."""
+    started = organiser.post(CLAIMS, EVER)
+    assert started.status_code == 303, started.get_data(as_text=True)
+    return organiser.client.get(f"{started.headers['Location']}/claim.{fmt}")
+
+
+def claims_page(organiser) -> str:
+    """The claims page, previewing a claim for every day so far."""
+    return organiser.client.get(CLAIMS, query_string=EVER).get_data(as_text=True)
+
+
+def schedule_csv(organiser) -> list[list[str]]:
+    response = claim_file(organiser, "csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -216,25 +233,26 @@ def test_only_paid_kept_undisputed_declared_donations_are_claimed(make, organise
     make.donation(1600, status=DonationStatus.EXPIRED, **DECLARED)
     make.donation(1700)  # no Gift Aid
     for n, donation_id in enumerate(claimed):
-        paid_on(make.app, donation_id, datetime(2027, 3, 1 + n, 12, tzinfo=UTC))
-    rows = schedule_csv(organiser.client)
+        paid_on(make.app, donation_id, datetime(2026, 3, 1 + n, 12, tzinfo=UTC))
+    page_html = claims_page(organiser)
+    assert "<strong>5</strong> donations, £110.00 claimed on: Gift Aid of £27.50" in page_html
+    rows = schedule_csv(organiser)
     assert rows[0] == HMRC_COLUMNS
     assert [row[8] for row in rows[1:]] == list(claimed.values())
     assert all(row[5] == "" and row[6] == "" for row in rows[1:])
-    assert [row[7] for row in rows[1:]] == [f"0{n}/03/27" for n in range(1, 6)]
-    page_html = organiser.client.get("/organiser/exports").get_data(as_text=True)
-    assert "<strong>5</strong> donations, £110.00 claimed on: Gift Aid of £27.50" in page_html
+    assert [row[7] for row in rows[1:]] == [f"0{n}/03/26" for n in range(1, 6)]
 
 
-def test_refused_donations_are_listed_on_the_exports_page_and_left_out(make, organiser):
+def test_refused_donations_are_listed_on_the_claims_page_and_left_out(make, organiser):
     good = make.donation(1000, **DECLARED)
     bad = make.donation(2000, **{**DECLARED, "gift_aid_postcode": "NOWHERE"})
-    rows = schedule_csv(organiser.client)
-    assert len(rows) == 2 and rows[1][8] == "10.00"
-    html = organiser.client.get("/organiser/exports").get_data(as_text=True)
+    html = claims_page(organiser)
     assert f'href="/organiser/donations/{bad}">#{bad}</a>' in html
     assert "Postcode &#39;NOWHERE&#39; is not a UK postcode" in html
     assert f"#{good}</a>" not in html
+    assert "Correct the Gift Aid details" in html  # where to put it right
+    rows = schedule_csv(organiser)
+    assert len(rows) == 2 and rows[1][8] == "10.00"
 
 
 def test_correcting_a_refused_donation_puts_it_on_the_schedule(make, organiser):
@@ -250,7 +268,7 @@ def test_correcting_a_refused_donation_puts_it_on_the_schedule(make, organiser):
         },
     )
     assert response.status_code == 303
-    assert schedule_csv(organiser.client)[1][4] == "G12 8QQ"
+    assert schedule_csv(organiser)[1][4] == "G12 8QQ"
     history = organiser.client.get(f"/organiser/donations/{bad}").get_data(as_text=True)
     assert "Corrected Gift Aid details" in history and "Was: Ms | Fiona" in history
 
@@ -265,7 +283,7 @@ def ods_lines(data: bytes) -> list[list[str]]:
 def test_the_ods_spreadsheet_is_hmrcs_template_with_the_lines_in_it(make, organiser):
     donation_id = make.donation(1250, **{**DECLARED, "gift_aid_last_name": "House-Martin"})
     paid_on(make.app, donation_id, datetime(2026, 3, 14, 15, tzinfo=UTC))
-    response = organiser.client.get("/organiser/exports/gift-aid.ods")
+    response = claim_file(organiser, "ods")
     assert response.mimetype == "application/vnd.oasis.opendocument.spreadsheet"
     schedule = hmrc_reader.read(response.get_data())
     assert schedule.problems == []
@@ -321,7 +339,8 @@ def test_hmrc_reads_every_line_of_the_export_as_written_and_refuses_none(make, o
         accepted.append(make.donation(1000 + n, **{**DECLARED, **changes}))
         paid_on(make.app, accepted[-1], datetime(2026, 3, 1 + n, 12, tzinfo=UTC))
     refused = [make.donation(500, **{**DECLARED, **changes}) for changes in REFUSED]
-    data = organiser.client.get("/organiser/exports/gift-aid.ods").get_data()
+    html = claims_page(organiser)
+    data = claim_file(organiser, "ods").get_data()
     schedule = hmrc_reader.read(data)
     assert schedule.problems == []
     assert schedule.box_1 == "01/03/26"
@@ -334,7 +353,6 @@ def test_hmrc_reads_every_line_of_the_export_as_written_and_refuses_none(make, o
             assert line[1 : 1 + len(shown)] == shown
     # What HMRC reads is what the donor gave: cleaning changes nothing on any line.
     assert all(hmrc_reader.clean(cell, one_space=True) == cell for line in lines for cell in line)
-    html = organiser.client.get("/organiser/exports").get_data(as_text=True)
     assert all(f">#{donation_id}</a>" in html for donation_id in refused)
     assert "has characters HMRC deletes (Ł)" in html
 
@@ -347,64 +365,6 @@ def test_box_2_takes_tax_over_claimed_before_on_the_first_file_only(monkeypatch)
     assert [name for name, _ in files] == ["claim-1.ods", "claim-2.ods"]
     boxes = [(s.box_1, s.box_2) for s in (hmrc_reader.read(d) for _, d in files)]
     assert boxes == [("14/03/27", "3.75"), ("14/03/27", "")]
-
-
-@pytest.fixture
-def many(make):
-    """1,001 claimable donations, written straight in (their totals don't matter here)."""
-    with make.app.app_context():
-        now = utcnow()
-        db.session.add_all(
-            Donation(
-                source=DonationSource.ONLINE,
-                status=DonationStatus.PAID,
-                amount_pence=100 + n,
-                paid_at=now,
-                **DECLARED,
-            )
-            for n in range(1001)
-        )
-        db.session.commit()
-
-
-def test_more_than_1000_lines_download_as_a_zip_of_files_of_1000(many, organiser):
-    for fmt in ("csv", "ods"):
-        response = organiser.client.get(f"/organiser/exports/gift-aid.{fmt}")
-        assert response.mimetype == "application/zip"
-        archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
-        names = sorted(archive.namelist())
-        assert [name.rsplit("-", 1)[1] for name in names] == [f"1.{fmt}", f"2.{fmt}"]
-        if fmt == "csv":
-            sizes = [len(archive.read(n).decode("utf-8-sig").splitlines()) - 1 for n in names]
-        else:
-            files = [ods_lines(archive.read(n)) for n in names]
-            assert [line[0] for line in files[0]] == [str(n) for n in range(1, 1001)]
-            assert [line[0] for line in files[1]] == ["1"]  # each file a claim of its own
-            sizes = [len(lines) for lines in files]
-        assert sizes == [1000, 1]
-
-
-def test_the_command_writes_numbered_files_and_says_what_it_left_out(many, make, runner, tmp_path):
-    bad = make.donation(900, **{**DECLARED, "gift_aid_first_name": ""})
-    result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.csv")])
-    assert result.exit_code == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["claim-1.csv", "claim-2.csv"]
-    assert f"Refused donation {bad}" in result.output and "First name is missing" in result.output
-    first = (tmp_path / "claim-1.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert first[0] == ",".join(HMRC_COLUMNS) and len(first) == 1001
-
-
-def test_the_command_writes_one_ods_file_when_all_is_well(make, runner, tmp_path):
-    make.donation(1000, **DECLARED)
-    result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.ods")])
-    assert result.exit_code == 0, result.output
-    assert "1 donations, £10.00 claimed on (Gift Aid £2.50)" in result.output
-    assert len(ods_lines((tmp_path / "claim.ods").read_bytes())) == 1
-
-
-def test_the_command_wants_csv_or_ods(runner, event, tmp_path):
-    result = runner.invoke(args=["giftaid", "export", "--out", str(tmp_path / "claim.xlsx")])
-    assert result.exit_code == 2 and ".csv or .ods" in result.output
 
 
 # Every donation as CSV -----------------------------------------------------------------

@@ -85,7 +85,11 @@ def test_libreoffice_shows_the_claim_in_hmrcs_cells(make, client, soffice, tmp_p
             db.session.get(Donation, donation_id).paid_at = when
         db.session.commit()
 
-    response = organiser.client.get("/organiser/exports/gift-aid.ods")
+    started = organiser.post(
+        "/organiser/gift-aid/claims", {"first_day": "2026-02-01", "last_day": "2026-03-31"}
+    )
+    assert started.status_code == 303
+    response = organiser.client.get(started.headers["Location"] + "/claim.ods")
     assert response.status_code == 200
     rows = as_csv(soffice, response.get_data(), tmp_path)
 

@@ -55,6 +55,26 @@ def _refuses_rewriting_history() -> None:
                     transaction.rollback()
 
 
+def _keeps_submitted_claims() -> None:
+    with db.engine.connect() as conn:
+        for statement in (
+            "UPDATE gift_aid_claims SET hmrc_reference = 'changed'",
+            "DELETE FROM gift_aid_claims",
+        ):
+            with conn.begin() as transaction:
+                conn.execute(
+                    text(
+                        "INSERT INTO gift_aid_claims (period_from, period_to, status, line_count,"
+                        " amount_pence, gift_aid_pence, overclaimed_pence, started_at,"
+                        " hmrc_reference) VALUES ('2026-01-01', '2026-01-31', 'submitted', 0, 0,"
+                        " 0, 0, CURRENT_TIMESTAMP, '')"
+                    )
+                )
+                with pytest.raises(IntegrityError, match="a submitted claim is kept"):
+                    conn.execute(text(statement))
+                transaction.rollback()
+
+
 def _one_line_of_history(conn, table: str) -> None:
     conn.execute(
         text(
@@ -80,14 +100,18 @@ def _one_line_of_history(conn, table: str) -> None:
 
 def _migrated_and_created_triggers_agree() -> None:
     """Inside an app context on an empty database: the migrations make the same triggers as
-    create_all, they refuse rewriting history, and downgrading removes them."""
+    create_all, they refuse rewriting history (and submitted claims), and downgrading removes
+    them."""
     fresh_schema()
     created = _triggers()
-    assert created and all("_append_only" in name for name in created)
+    # The histories' append-only triggers, and those keeping submitted Gift Aid claims.
+    assert created and all(("_append_only" in n) or ("_kept" in n) for n in created)
+    assert {n for n in created if n.startswith("gift_aid_claims_kept")}
     db.drop_all()
     upgrade()
     assert _triggers() == created
     _refuses_rewriting_history()
+    _keeps_submitted_claims()
     downgrade(revision=BEFORE_TRIGGERS)
     assert _triggers() == {}
     upgrade()

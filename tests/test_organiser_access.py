@@ -3,10 +3,12 @@
 The table must name every route of the organiser blueprint: a new route without an entry
 fails `test_every_organiser_route_is_in_the_table`."""
 
+from datetime import date
+
 import pytest
 
 from app.extensions import db
-from app.models import DonationSource, DonationStatus, Role, SponsorUpdate
+from app.models import DonationSource, DonationStatus, GiftAidClaim, Role, SponsorUpdate
 from tests.accounts import AuthActions
 
 
@@ -24,13 +26,23 @@ def things(make, client):
         update = SponsorUpdate(sponsor_page_id=page_id, body="Training went well")
         db.session.add(update)
         db.session.commit()
-        update_id = update.id
-    return {"page": page_id, "donation": donation_id, "cash": cash_id, "update": update_id}
+        claim = GiftAidClaim(period_from=date(2026, 11, 1), period_to=date(2026, 11, 30))
+        db.session.add(claim)
+        db.session.commit()
+        update_id, claim_id = update.id, claim.id
+    return {
+        "page": page_id,
+        "donation": donation_id,
+        "cash": cash_id,
+        "update": update_id,
+        "claim": claim_id,
+    }
 
 
 def routes(ids) -> dict[str, tuple[str, str]]:
     """endpoint: (method, url)."""
     d, c, p, u = ids["donation"], ids["cash"], ids["page"], ids["update"]
+    k = ids["claim"]
     return {
         "organiser.dashboard": ("GET", "/organiser"),
         "organiser.show_totals": ("GET", "/organiser/totals"),
@@ -53,7 +65,12 @@ def routes(ids) -> dict[str, tuple[str, str]]:
         "organiser.moderation.moderate_update": ("POST", f"/organiser/updates/{u}/moderate"),
         "organiser.exports.show_exports": ("GET", "/organiser/exports"),
         "organiser.exports.download_donations": ("GET", "/organiser/exports/donations.csv"),
-        "organiser.exports.download_gift_aid": ("GET", "/organiser/exports/gift-aid.csv"),
+        "organiser.claims.list_claims": ("GET", "/organiser/gift-aid/claims"),
+        "organiser.claims.start_claim": ("POST", "/organiser/gift-aid/claims"),
+        "organiser.claims.show_claim": ("GET", f"/organiser/gift-aid/claims/{k}"),
+        "organiser.claims.download_claim": ("GET", f"/organiser/gift-aid/claims/{k}/claim.ods"),
+        "organiser.claims.mark_submitted": ("POST", f"/organiser/gift-aid/claims/{k}/submitted"),
+        "organiser.claims.discard_claim": ("POST", f"/organiser/gift-aid/claims/{k}/discard"),
         "organiser.settings.edit_settings": ("GET", "/organiser/settings"),
         "organiser.settings.list_organisers": ("GET", "/organiser/organisers"),
         "organiser.settings.invite_organiser": ("POST", "/organiser/organisers/invite"),

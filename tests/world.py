@@ -3,16 +3,25 @@ donations and updates, an organiser, and the tokens emailed links would carry.
 
 Aisha's page is live, with a photo, an update and a thanked donation. Callum's page is a draft
 with a donation of its own. Both were once at other addresses (aisha-rahman, callum-macleod),
-which still lead to them. Sandra is the organiser, with no page."""
+which still lead to them. Sandra is the organiser, with no page, and a Gift Aid claim started."""
 
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 
 from flask.testing import FlaskClient
 from PIL import Image
 
 from app.extensions import db
-from app.models import Donation, DonationStatus, PreviousSlug, SponsorPage, SponsorUpdate, User
+from app.models import (
+    Donation,
+    DonationStatus,
+    GiftAidClaim,
+    PreviousSlug,
+    SponsorPage,
+    SponsorUpdate,
+    User,
+)
 
 ROLES = ("visitor", "participant", "other participant", "organiser")
 EMAILS = {
@@ -43,6 +52,7 @@ class World:
     page_id: int
     item_id: int
     user_id: int
+    claim_id: int
 
     def values(self) -> dict[str, object]:
         """Values for the placeholders in route tables: {slug}, {update_id}, ..."""
@@ -60,6 +70,7 @@ class World:
             "page_id": self.page_id,
             "item_id": self.item_id,
             "user_id": self.user_id,
+            "claim_id": self.claim_id,
             "fmt": "csv",
         }
 
@@ -103,6 +114,10 @@ def build_world(make) -> World:
             ]
         )
         checklist.ensure_checklist()
+        # A Gift Aid claim started for last month, not yet submitted (none of the world's
+        # donations has a declaration, so it has no lines).
+        claim = GiftAidClaim(period_from=date(2026, 11, 1), period_to=date(2026, 11, 30))
+        db.session.add(claim)
         db.session.commit()
         first_item = checklist.items()[0].id
         aisha = db.session.get(User, page.participant_id)
@@ -131,6 +146,7 @@ def build_world(make) -> World:
             page_id=aisha_page,
             item_id=first_item,
             user_id=aisha.id,
+            claim_id=claim.id,
         )
 
 

@@ -9,6 +9,13 @@ from app.models.donations import (
     DonationStatus,
 )
 from app.models.event import EVENT_ID, Event
+from app.models.gift_aid_claims import (
+    ClaimRecordChanged,
+    ClaimStatus,
+    GiftAidClaim,
+    GiftAidClaimLine,
+    OverclaimSettlement,
+)
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
 from app.models.safety import (
@@ -48,6 +55,11 @@ __all__ = [
     "SafetySignOff",
     "AuditEntry",
     "AuditEntryChanged",
+    "ClaimRecordChanged",
+    "ClaimStatus",
+    "GiftAidClaim",
+    "GiftAidClaimLine",
+    "OverclaimSettlement",
     "EVENT_ID",
     "EVENT_SCOPE",
     "OutboxMessage",

@@ -1,9 +1,9 @@
-"""Downloads: every donation as CSV, and HMRC's Gift Aid schedule as CSV or ODS."""
+"""Downloads: every donation as CSV. (HMRC's Gift Aid schedule is a claim's file: see
+claim_views.py, so a donation is claimed once.)"""
 
-from flask import Blueprint, Response, abort, render_template, stream_with_context
+from flask import Blueprint, Response, render_template, stream_with_context
 
 from app.models import utcnow
-from app.organiser import gift_aid_export
 from app.organiser.donations_export import donations_csv
 from app.timefmt import to_london
 
@@ -20,41 +20,23 @@ def _today() -> str:
     return to_london(utcnow()).strftime("%Y-%m-%d")
 
 
-def _attachment(data, mimetype: str, filename: str) -> Response:
+def attachment(data, mimetype: str, filename: str) -> Response:
+    """A download of personal data: saved under `filename`, kept out of every cache."""
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get("")
 def show_exports():
-    """What can be downloaded, and the donations HMRC would refuse, with why."""
-    schedule = gift_aid_export.build_schedule()
-    return render_template(
-        "organiser/exports.html",
-        schedule=schedule,
-        files=len(schedule.files()),
-        rows_per_file=gift_aid_export.ROWS_PER_FILE,
-    )
+    """What can be downloaded."""
+    return render_template("organiser/exports.html")
 
 
 @bp.get("/donations.csv")
 def download_donations():
     """Every donation, in every state, as CSV."""
-    return _attachment(
+    return attachment(
         stream_with_context(donations_csv()), MIMETYPES["csv"], f"donations-{_today()}.csv"
     )
-
-
-@bp.get("/gift-aid.<fmt>")
-def download_gift_aid(fmt: str):
-    """HMRC's Gift Aid schedule: one file, or a zip of files of 1,000 donations each."""
-    if fmt not in gift_aid_export.FORMATS:
-        abort(404)
-    stem = f"gift-aid-schedule-{_today()}"
-    files = gift_aid_export.schedule_files(gift_aid_export.build_schedule(), fmt, stem)
-    if len(files) == 1:
-        name, data = files[0]
-        return _attachment(data, MIMETYPES[fmt], name)
-    return _attachment(gift_aid_export.zipped(files), MIMETYPES["zip"], f"{stem}-{fmt}.zip")

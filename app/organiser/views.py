@@ -1,7 +1,7 @@
 """The organiser dashboard at /organiser: live totals, donations, participants, history.
 
-Every route here and in the child blueprints (money, moderation, exports, settings) is for
-organisers only: a visitor is sent to log in, anyone else gets 403."""
+Every route here and in the child blueprints (money, moderation, exports, Gift Aid claims,
+settings) is for organisers only: a visitor is sent to log in, anyone else gets 403."""
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
@@ -9,6 +9,7 @@ from flask_login import login_required
 from app import audit
 from app.numbers import cursor, page_number
 from app.organiser import service
+from app.organiser.claim_views import bp as claims_bp
 from app.organiser.export_views import bp as exports_bp
 from app.organiser.gift_aid_views import bp as gift_aid_bp
 from app.organiser.moderation_views import bp as moderation_bp
@@ -19,7 +20,7 @@ from app.pages.service import require_organiser
 from app.progress import polled_response
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-for child in (money_bp, moderation_bp, exports_bp, gift_aid_bp, settings_bp):
+for child in (money_bp, moderation_bp, exports_bp, claims_bp, gift_aid_bp, settings_bp):
     bp.register_blueprint(child)
 
 HISTORY_PER_PAGE = 50

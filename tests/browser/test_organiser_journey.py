@@ -1,8 +1,10 @@
 """An organiser in a real browser: log in, record cash (after a form with errors), confirm a
-participant's cash, refund a card donation through the Stripe sandbox, download the Gift Aid
-schedule. The dashboard and a form with errors are axe-clean."""
+participant's cash, refund a card donation through the Stripe sandbox, start a Gift Aid claim
+and download its schedule. The dashboard, a form with errors and the claims pages are
+axe-clean."""
 
 import re
+from datetime import datetime
 
 import pytest
 import requests
@@ -10,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import EVENT_SCOPE, Donation, Totals
+from app.timefmt import LONDON
 from tests import hmrc_reader
 from tests.accounts import PASSWORD, AuthActions
 from tests.test_checkout import pay, session_id_of, submit
@@ -86,12 +89,21 @@ def test_an_organisers_day(ready, live_server, stripe_sandbox, page, axe, event,
     expect(page.locator("#donation-refunded")).to_have_text("£20.00")
     expect(page.locator("#donation-status")).to_have_text("Paid, partly refunded")
 
-    # Download the Gift Aid schedule: Fiona's donation, claimed on the £30 kept.
-    nav.get_by_role("link", name="Exports").click()
+    # Start a Gift Aid claim for today and download it: Fiona's donation, claimed on the £30 kept.
+    nav.get_by_role("link", name="Gift Aid claims").click()
+    today = datetime.now(LONDON).date().isoformat()
+    page.get_by_label("First day").fill(today)
+    page.get_by_label("Last day").fill(today)
+    page.get_by_role("button", name="Show what the claim would hold").click()
+    expect(page.locator("#claim-preview")).to_contain_text("1 donation, £30.00 claimed on")
+    assert axe(page) == []
+    page.get_by_role("button", name=re.compile(r"^Start a claim for ")).click()
+    expect(page.get_by_text("Started, not yet submitted")).to_be_visible()
+    assert axe(page) == []
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download the Gift Aid schedule (ODS spreadsheet)").click()
+        page.get_by_role("link", name="Download the claim (ODS spreadsheet)").click()
     download = download_info.value
-    assert re.fullmatch(r"gift-aid-schedule-\d{4}-\d\d-\d\d\.ods", download.suggested_filename)
+    assert re.fullmatch(r"gift-aid-claim-\d+\.ods", download.suggested_filename)
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     schedule = hmrc_reader.read(saved.read_bytes())  # HMRC's template, read as HMRC reads it
@@ -99,3 +111,8 @@ def test_an_organisers_day(ready, live_server, stripe_sandbox, page, axe, event,
     [line] = [list(line.values()) for line in schedule.lines]
     assert line[:6] == ["1", "Ms", "Fiona", "O'Neill Campbell", "12", "G12 8QQ"]
     assert line[7] == "" and line[9] == "30.00"  # an individual donation: Sponsored event blank
+
+    # Submitted in Charities Online today: recorded on the claim, which is then claimed.
+    page.get_by_label("Submitted to HMRC on").fill(today)
+    page.get_by_role("button", name=re.compile(r"^Mark claim #\d+ submitted$")).click()
+    expect(page.locator("#claim-status")).to_have_text(re.compile(r"^Submitted to HMRC on "))
