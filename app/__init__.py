@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.donations.gift_aid_views import bp as gift_aid_details_bp
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
+    from app.images.views import bp as images_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(images_bp)
     app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(gift_aid_details_bp)
@@ -100,6 +102,7 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import organiser_cli
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
+    from app.images.cli import images_cli
     from app.organiser.cli import giftaid_cli
     from app.safety.cli import safety_cli
 
@@ -109,3 +112,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(organiser_cli)
     app.cli.add_command(safety_cli)
     app.cli.add_command(giftaid_cli)
+    app.cli.add_command(images_cli)

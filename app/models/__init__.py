@@ -9,6 +9,7 @@ from app.models.donations import (
     DonationStatus,
 )
 from app.models.event import EVENT_ID, Event
+from app.models.images import StoredImage
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
 from app.models.safety import (
@@ -62,6 +63,7 @@ __all__ = [
     "PreviousSlug",
     "Role",
     "SponsorPage",
+    "StoredImage",
     "SponsorUpdate",
     "StripeEvent",
     "CheckoutSession",
