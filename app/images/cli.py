@@ -36,7 +36,7 @@ def import_files_command(folder: Path | None, keep_files: bool) -> None:
         click.echo(f"{slug} has uploaded a new photo since; the old file is not needed.")
     for problem in report.not_moved:
         click.echo(
-            f"Could not move {problem.slug}'s photo ({problem.filename}): {problem.reason}.",
+            f"Could not move {problem.slug}'s photo ({problem.filename}): {problem.reason}",
             err=True,
         )
     if not (report.moved or report.not_moved or report.superseded):
@@ -44,15 +44,14 @@ def import_files_command(folder: Path | None, keep_files: bool) -> None:
     else:
         click.echo(f"Moved {_photos(len(report.moved))} from {folder} into the database.")
     if report.strays:
-        click.echo(
-            f"{_files(len(report.strays))} in {folder} belong to no page and were left as they "
-            f"are: {', '.join(report.strays)}."
-        )
+        click.echo(f"Left in {folder}, as no page names them: {', '.join(report.strays)}")
     if report.not_moved:
-        raise SystemExit(
-            f"{_photos(len(report.not_moved))} could not be moved; those pages show none until "
-            "their participant uploads one again, or the file is put back and this is run again."
+        click.echo(
+            f"{_photos(len(report.not_moved))} could not be moved: those pages show no photo "
+            "until their participant uploads one, or the file is put back and this is run again.",
+            err=True,
         )
+        raise SystemExit(1)
 
 
 @images_cli.command("prune")
@@ -65,7 +64,3 @@ def prune_command() -> None:
 
 def _photos(count: int) -> str:
     return f"{count} photo" if count == 1 else f"{count} photos"
-
-
-def _files(count: int) -> str:
-    return "1 file" if count == 1 else f"{count} files"

@@ -74,7 +74,7 @@ def _import_one(page_id: int, folder: Path, keep_files: bool, report: ImportRepo
             with path.open("rb") as stream:
                 image = service.store(photos.clean_jpeg(stream))
         except photos.PhotoError as exc:
-            problem = str(exc)
+            problem = f"it fails the checks an upload gets ({exc})"
     if problem is not None:
         db.session.rollback()
         report.not_moved.append(NotMoved(page.slug, filename, problem))
