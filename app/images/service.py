@@ -29,9 +29,9 @@ def content_hash(data: bytes) -> str:
 
 
 def store(data: bytes, content_type: str = JPEG) -> StoredImage:
-    """The stored image with exactly these bytes, added now if it is new (the caller commits).
-
-    The same bytes uploaded twice, even at the same moment, are one row."""
+    """The stored image with exactly these bytes (already cleaned: app/pages/photos.py),
+    added now if it is new; the caller commits. The same bytes stored twice, even at the same
+    moment, are one row."""
     sha256 = content_hash(data)
     image = _find(sha256)
     if image is not None:
