@@ -98,8 +98,6 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_BYTES", 8 * 1024 * 1024)
-    # Sponsor page photos, cleaned and renamed; back this folder up with the database.
-    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(INSTANCE_DIR / "uploads")
 
     # Safety answers (health, emergency contacts) are encrypted with this Fernet key. Empty in
     # development and tests: a key derived from SECRET_KEY. Production refuses to start without.

@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.donations.views import bp as donations_bp
     from app.events.views import bp as events_bp
     from app.health import bp as health_bp
+    from app.images.views import bp as images_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(images_bp)
     app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(gift_aid_details_bp)
@@ -115,6 +117,7 @@ def _register_cli(app: Flask) -> None:
     from app.doctor import doctor_command
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
+    from app.images.cli import images_cli
     from app.organiser.cli import giftaid_cli
     from app.safety.cli import safety_cli
 
@@ -127,3 +130,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(doctor_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(images_cli)

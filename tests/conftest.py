@@ -147,13 +147,12 @@ def smtp(_smtp_server) -> SMTPServer:
 
 
 @pytest.fixture
-def app(_schema, database_url, tmp_path, smtp):
+def app(_schema, database_url, smtp):
     """A fresh app on an empty database, sending mail to the test SMTP server."""
     app = create_app(
         env="test",
         overrides={
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp.port,
         },

@@ -5,8 +5,8 @@ each answer checked against this table. A route without an entry fails
 
 Answers are a status code, or for redirects the status and where to (a path prefix). URLs use
 the real ids, slugs and tokens of the world in tests/world.py: Aisha's page is live, with a
-photo, an update and a donation; Callum's page is a draft with a donation of its own. Each
-page's old address redirects to its current one, for those who may see it there."""
+photo, an update and a donation; Callum's page is a draft with a photo and a donation of its
+own. Each page's old address redirects to its current one, for those who may see it there."""
 
 import re
 from dataclasses import dataclass, field
@@ -121,10 +121,12 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/p/{old_slug}/progress", moved("/p/aisha/progress")),
         Try("GET", "/p/{old_draft_slug}/progress", moved("/p/callum/progress", draft=True)),
     ],
-    "pages.show_photo": [
-        Try("GET", "/p/{slug}/photo/{photo}", everyone("200")),
-        Try("GET", "/p/{slug}/photo/not-the-photo.jpg", everyone("404")),
-        Try("GET", "/p/{old_slug}/photo/x.jpg", moved("/p/aisha/photo/x.jpg")),
+    # Photos by content hash: a live page's for everyone, a draft's as the draft itself.
+    "images.show_image": [
+        Try("GET", "/images/{photo}.jpg", everyone("200")),
+        Try("GET", "/images/{draft_photo}.jpg", DRAFT),
+        Try("GET", "/images/" + "0" * 64 + ".jpg", everyone("404")),
+        Try("GET", "/images/not-a-hash.jpg", everyone("404")),
     ],
     "pages.qr_svg": [
         Try("GET", "/p/{slug}/qr.svg", everyone("200")),

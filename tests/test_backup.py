@@ -178,7 +178,6 @@ def test_a_postgres_backup_restores_into_a_fresh_database_intact(
         env="test",
         overrides={
             "SQLALCHEMY_DATABASE_URI": source_url,
-            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": smtp.port,
         },

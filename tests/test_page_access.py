@@ -1,14 +1,13 @@
 """One participant can never see or change another's draft, settings, photo, updates or
-replies: every route of the pages, me and auth blueprints, tried by another participant and by
-a visitor who is not logged in."""
+replies: every route of the pages, me, auth and images blueprints, tried by another participant
+and by a visitor who is not logged in."""
 
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 
 from app.extensions import db
-from app.models import Donation, SponsorPage, SponsorUpdate, Totals
+from app.models import Donation, SponsorPage, SponsorUpdate, StoredImage, Totals
 from tests.accounts import AuthActions
 from tests.test_page_photos import image_bytes
 
@@ -43,7 +42,7 @@ def victim(make, client):
         update_id = db.session.query(SponsorUpdate).one().id
         return {
             "page_id": page_id,
-            "photo": page.photo_filename,
+            "photo": page.photo_sha256,
             "update_id": update_id,
             "donation_id": donation_id,
         }
@@ -62,7 +61,7 @@ def _snapshot(app, victim) -> dict:
             ],
             "donation": db.session.get(Donation, victim["donation_id"]).thank_you,
             "totals": db.session.get(Totals, page.totals_scope).version,
-            "photo": (Path(app.config["UPLOAD_FOLDER"]) / page.photo_filename).read_bytes(),
+            "photo": db.session.get(StoredImage, page.photo_sha256).content,
         }
 
 
@@ -75,7 +74,7 @@ def _attempts(victim) -> dict[str, list[tuple]]:
     return {
         "pages.show_page": [("GET", f"/p/{slug}", None, "", True)],
         "pages.show_progress": [("GET", f"/p/{slug}/progress", None, "", True)],
-        "pages.show_photo": [("GET", f"/p/{slug}/photo/{photo}", None, "", True)],
+        "images.show_image": [("GET", f"/images/{photo}.jpg", None, "", True)],
         "pages.qr_svg": [("GET", f"/p/{slug}/qr.svg", None, "", True)],
         "pages.qr_png": [("GET", f"/p/{slug}/qr.png", None, "", True)],
         "pages.moderate_page": [
@@ -126,7 +125,7 @@ def _blueprint_endpoints(app) -> set[str]:
     return {
         rule.endpoint
         for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith(("pages.", "me.", "auth."))
+        if rule.endpoint.startswith(("pages.", "me.", "auth.", "images."))
     }
 
 
@@ -169,6 +168,6 @@ def test_the_owner_and_organisers_do_see_the_draft(app, make, victim):
         html = auth.client.get("/p/aisha").get_data(as_text=True)
         assert SECRETS[0] in html and SECRETS[1] in html and SECRETS[2] in html
         assert "Draft." in html
-        photo = auth.client.get(f"/p/aisha/photo/{victim['photo']}")
+        photo = auth.client.get(f"/images/{victim['photo']}.jpg")
         assert photo.status_code == 200
         photo.close()

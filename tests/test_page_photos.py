@@ -1,15 +1,18 @@
-"""Sponsor page photos: only real images, shrunk, upright, and stripped of location data."""
+"""Sponsor page photos: only real images, shrunk, upright, and stripped of location data;
+kept in the database and served by content hash to those who may see the page."""
 
+import hashlib
 import struct
 import zlib
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
-from app.models import SponsorPage
+from app.models import SponsorPage, StoredImage
 
 
 def image_bytes(fmt="JPEG", size=(2400, 1600), color="teal", exif=None, mode="RGB") -> bytes:
@@ -52,20 +55,28 @@ def _upload(auth, data: bytes, filename="me.jpg", alt="Aisha in a helmet", **kwa
     )
 
 
-def _opened(path: Path) -> Image.Image:
-    """The stored photo, read fully and its file closed."""
-    with Image.open(path) as image:
+def _opened(data: bytes) -> Image.Image:
+    """The stored photo, read fully."""
+    with Image.open(BytesIO(data)) as image:
         image.load()
         return image
 
 
-def _photo(app) -> tuple[SponsorPage, Path | None]:
+def _photo(app, slug="aisha") -> tuple[SponsorPage, StoredImage | None]:
+    """The page and its stored photo (bytes loaded), detached from the session."""
     with app.app_context():
-        page = db.session.query(SponsorPage).filter_by(slug="aisha").one()
+        page = db.session.query(SponsorPage).filter_by(slug=slug).one()
+        image = None
+        if page.photo_sha256 is not None:
+            image = db.session.get(StoredImage, page.photo_sha256, options=[undefer("*")])
+            db.session.expunge(image)
         db.session.expunge(page)
-    if page.photo_filename is None:
-        return page, None
-    return page, Path(app.config["UPLOAD_FOLDER"]) / page.photo_filename
+    return page, image
+
+
+def _stored_images(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(StoredImage.sha256).order_by(StoredImage.sha256)))
 
 
 @pytest.fixture
@@ -76,23 +87,58 @@ def participant(make, auth):
     return make.app
 
 
-def test_a_photo_is_shrunk_re_encoded_and_served(client, auth, participant):
+def test_a_photo_is_shrunk_re_encoded_and_stored_in_the_database(client, auth, participant):
     response = _upload(auth, image_bytes("PNG", (2400, 1600)), filename="holiday.png")
     assert response.status_code == 303
     assert response.headers["Location"] == "/me/page#photo"
-    page, path = _photo(participant)
+    page, image = _photo(participant)
     assert page.photo_alt == "Aisha in a helmet"
-    assert path.exists() and "holiday" not in page.photo_filename
-    stored = _opened(path)
+    assert image.sha256 == hashlib.sha256(image.content).hexdigest()
+    assert (image.content_type, image.width, image.height) == ("image/jpeg", 1200, 800)
+    stored = _opened(image.content)
     assert stored.format == "JPEG" and stored.size == (1200, 800)
+    assert image.created_at.tzinfo is not None
 
-    served = client.get(f"/p/aisha/photo/{page.photo_filename}")
-    assert served.status_code == 200 and served.mimetype == "image/jpeg"
-    assert served.data == path.read_bytes()
-    served.close()
-    assert f'src="/p/aisha/photo/{page.photo_filename}" alt="Aisha in a helmet"' in (
-        client.get("/p/aisha").get_data(as_text=True)
-    )
+    html = client.get("/p/aisha").get_data(as_text=True)
+    assert (
+        f'<img class="page-photo" src="/images/{image.sha256}.jpg" width="1200" height="800" '
+        'alt="Aisha in a helmet">'
+    ) in html
+    assert f'src="/images/{image.sha256}.jpg"' in client.get("/me/page").text
+
+
+def test_a_photo_is_served_by_its_hash_cached_for_a_year(client, auth, participant):
+    _upload(auth, image_bytes())
+    _, image = _photo(participant)
+    url = f"/images/{image.sha256}.jpg"
+    visitor = participant.test_client()
+    served = visitor.get(url)
+    assert served.status_code == 200 and served.data == image.content
+    assert served.headers["Content-Type"] == "image/jpeg"
+    assert served.headers["Content-Length"] == str(len(image.content))
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["ETag"] == f'"{image.sha256}"'
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert visitor.head(url).status_code == 200
+
+    for sent in (f'"{image.sha256}"', f'W/"{image.sha256}"', f'"other", "{image.sha256}"', "*"):
+        again = visitor.get(url, headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.data == b""
+        assert again.headers["ETag"] == f'"{image.sha256}"'
+        assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    other = visitor.get(url, headers={"If-None-Match": '"' + "0" * 64 + '"'})
+    assert other.status_code == 200 and other.data == image.content
+
+
+def test_link_previews_name_the_photo_by_its_hash(client, auth, participant):
+    _upload(auth, image_bytes())
+    _, image = _photo(participant)
+    html = client.get("/p/aisha").text
+    url = f"http://127.0.0.1:5000/images/{image.sha256}.jpg"
+    assert f'<meta property="og:image" content="{url}">' in html
+    assert '<meta property="og:image:width" content="1200">' in html
+    assert f'<meta name="twitter:image" content="{url}">' in html
 
 
 def test_location_and_camera_details_are_removed(auth, participant):
@@ -100,41 +146,81 @@ def test_location_and_camera_details_are_removed(auth, participant):
         original = image_bytes(fmt, (800, 600), exif=gps_exif())
         assert Image.open(BytesIO(original)).getexif().get_ifd(ExifTags.IFD.GPSInfo)
         _upload(auth, original, filename=f"x.{fmt.lower()}")
-        _, path = _photo(participant)
-        cleaned = _opened(path)
+        _, image = _photo(participant)
+        cleaned = _opened(image.content)
         assert dict(cleaned.getexif()) == {}, fmt
-        assert b"SpyCam" not in path.read_bytes()
+        assert b"SpyCam" not in image.content
         assert "exif" not in cleaned.info and "xmp" not in cleaned.info
 
 
 def test_a_sideways_phone_photo_is_turned_upright(auth, participant):
     # Orientation 6: the camera was turned, stored landscape, shown portrait.
     _upload(auth, image_bytes("JPEG", (1600, 1200), exif=gps_exif(orientation=6)))
-    _, path = _photo(participant)
-    assert _opened(path).size == (900, 1200)
+    _, image = _photo(participant)
+    assert _opened(image.content).size == (900, 1200) == (image.width, image.height)
 
 
 def test_a_transparent_png_gets_a_white_background(auth, participant):
     _upload(auth, image_bytes("PNG", (100, 100), color=(0, 0, 0, 0), mode="RGBA"))
-    _, path = _photo(participant)
-    assert _opened(path).convert("RGB").getpixel((50, 50)) == (255, 255, 255)
+    _, image = _photo(participant)
+    assert _opened(image.content).convert("RGB").getpixel((50, 50)) == (255, 255, 255)
 
 
-def test_a_new_photo_replaces_the_old_file(auth, participant):
+def test_a_new_photo_replaces_the_old_one_in_the_database(client, auth, participant):
     _upload(auth, image_bytes())
     _, first = _photo(participant)
     _upload(auth, image_bytes(color="orange"))
     _, second = _photo(participant)
-    assert second != first and second.exists() and not first.exists()
+    assert second.sha256 != first.sha256
+    assert _stored_images(participant) == [second.sha256]
+    assert client.get(f"/images/{first.sha256}.jpg").status_code == 404
+    assert client.get(f"/images/{second.sha256}.jpg").status_code == 200
 
 
-def test_removing_the_photo_deletes_the_file(client, auth, participant):
+def test_the_same_photo_again_is_kept(client, auth, participant):
     _upload(auth, image_bytes())
-    page, path = _photo(participant)
+    _, first = _photo(participant)
+    assert _upload(auth, image_bytes(), alt="Aisha again").status_code == 303
+    page, again = _photo(participant)
+    assert again.sha256 == first.sha256 and page.photo_alt == "Aisha again"
+    assert _stored_images(participant) == [first.sha256]
+    assert client.get(f"/images/{first.sha256}.jpg").status_code == 200
+
+
+def test_a_photo_two_pages_share_stays_until_neither_shows_it(app, client, auth, make):
+    make.participant()
+    make.participant("Callum MacLeod", "callum")
+    same = image_bytes(color="purple")
+    for email in ("aisha@example.org", "callum@example.org"):
+        auth.login(email=email)
+        _upload(auth, same)
+        auth.logout()
+    _, shared = _photo(app)
+    assert _photo(app, "callum")[1].sha256 == shared.sha256
+    assert _stored_images(app) == [shared.sha256]
+
+    auth.login(email="aisha@example.org")
+    _upload(auth, image_bytes(color="orange"))  # Callum's page still shows the shared one
+    _, own = _photo(app)
+    assert _stored_images(app) == sorted([shared.sha256, own.sha256])
+    assert app.test_client().get(f"/images/{shared.sha256}.jpg").status_code == 200
+    auth.logout()
+
+    auth.login(email="callum@example.org")
     assert auth.post("/me/page/photo/delete").status_code == 303
-    assert not path.exists()
-    assert _photo(participant)[1] is None
-    assert client.get(f"/p/aisha/photo/{page.photo_filename}").status_code == 404
+    assert _stored_images(app) == [own.sha256]
+    assert app.test_client().get(f"/images/{shared.sha256}.jpg").status_code == 404
+
+
+def test_removing_the_photo_deletes_it(client, auth, participant):
+    _upload(auth, image_bytes())
+    _, image = _photo(participant)
+    assert auth.post("/me/page/photo/delete").status_code == 303
+    page, gone = _photo(participant)
+    assert gone is None and page.photo_alt == ""
+    assert _stored_images(participant) == []
+    assert client.get(f"/images/{image.sha256}.jpg").status_code == 404
+    assert "page-photo" not in client.get("/p/aisha").text
 
 
 @pytest.mark.parametrize(
@@ -158,9 +244,9 @@ def test_files_that_are_not_usable_photos_are_refused_beside_the_field(
     html = response.get_data(as_text=True)
     assert message in html
     assert 'id="photo-file-error"' in html and 'aria-invalid="true"' in html
-    page, path = _photo(participant)
-    assert path is None
-    assert list(Path(participant.config["UPLOAD_FOLDER"]).glob("*")) == []
+    _, image = _photo(participant)
+    assert image is None
+    assert _stored_images(participant) == []
 
 
 def test_a_photo_must_be_chosen(auth, participant):
@@ -173,7 +259,7 @@ def test_the_photo_needs_a_description(auth, participant):
     response = _upload(auth, image_bytes(), alt="  ")
     assert response.status_code == 422
     assert "Describe your photo in a few words" in response.get_data(as_text=True)
-    assert _photo(participant)[1] is None
+    assert _stored_images(participant) == []
 
 
 def test_a_file_over_the_size_limit_gets_a_clear_message_not_a_bare_413(auth, participant):
@@ -185,7 +271,7 @@ def test_a_file_over_the_size_limit_gets_a_clear_message_not_a_bare_413(auth, pa
     assert "<h1>Edit your sponsor page</h1>" in html
     assert "That file is too big. Choose a photo smaller than 0.1 MB." in html
     assert 'id="photo-file-error"' in html
-    assert _photo(participant)[1] is None
+    assert _stored_images(participant) == []
 
 
 def test_too_large_elsewhere_is_a_friendly_page(client, auth, participant):
@@ -204,20 +290,56 @@ def test_without_a_page_there_is_nowhere_to_upload(client, auth, make):
     assert auth.post("/me/page/photo/delete").status_code == 404
 
 
-def test_a_draft_pages_photo_is_private(client, auth, make):
+def test_a_draft_pages_photo_is_served_only_to_who_sees_the_draft(app, client, auth, make):
     make.participant(published=False)
+    make.user()  # Sandra, an organiser
     auth.login()
     _upload(auth, image_bytes())
-    page, _ = _photo(make.app)
-    url = f"/p/aisha/photo/{page.photo_filename}"
+    _, image = _photo(app)
+    url = f"/images/{image.sha256}.jpg"
     owner_view = client.get(url)
-    assert owner_view.status_code == 200
-    assert "private" in owner_view.headers["Cache-Control"]
-    owner_view.close()
+    assert owner_view.status_code == 200 and owner_view.data == image.content
+    # Not for shared caches, and asked again each time, so logging out or hiding it counts.
+    assert owner_view.headers["Cache-Control"] == "private, no-cache"
+    again = client.get(url, headers={"If-None-Match": owner_view.headers["ETag"]})
+    assert again.status_code == 304 and again.headers["Cache-Control"] == "private, no-cache"
+    auth.logout()
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers={"If-None-Match": f'"{image.sha256}"'}).status_code == 404
+    assert image.content not in client.get("/p/aisha").data
+
+    auth.login(email="sandra@example.org")
+    assert client.get(url).status_code == 200
+    auth.logout()
+    make.participant("Callum MacLeod", "callum")
+    auth.login(email="callum@example.org")
+    assert client.get(url).status_code == 404
+
+
+def test_a_hidden_pages_photo_stops_being_served(app, client, auth, make):
+    make.participant()
+    make.user()
+    auth.login()
+    _upload(auth, image_bytes())
+    auth.logout()
+    _, image = _photo(app)
+    url = f"/images/{image.sha256}.jpg"
+    assert client.get(url).headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    auth.login(email="sandra@example.org")
+    hidden = {"moderate-action": "hide", "moderate-reason": "Photo not allowed"}
+    assert auth.post("/p/aisha/moderation", hidden, prefix="moderate").status_code == 303
+    assert client.get(url).headers["Cache-Control"] == "private, no-cache"  # organisers see it
     auth.logout()
     assert client.get(url).status_code == 404
 
 
-def test_only_the_current_photo_is_served(client, auth, participant):
-    for name in ("../../config.py", "x.jpg", "%2e%2e%2fconfig.py"):
-        assert client.get(f"/p/aisha/photo/{name}").status_code == 404
+@pytest.mark.parametrize(
+    "name",
+    ["../../config.py", "x.jpg", "%2e%2e%2fconfig.py", "0" * 64, "A" * 64 + ".jpg", "0" * 63],
+)
+def test_only_a_stored_photo_is_served(client, auth, participant, name):
+    _upload(auth, image_bytes())
+    _, image = _photo(participant)
+    assert client.get(f"/images/{name}").status_code == 404
+    assert client.get(f"/images/{image.sha256.upper()}.jpg").status_code == 404
+    assert client.get(f"/images/{image.sha256}.png").status_code == 404

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from app.extensions import db
+from app.images import service as images
 from app.models import (
     Donation,
     Event,
@@ -19,6 +20,7 @@ from app.models import (
 )
 from app.pages import service
 from app.pages.text import paragraphs
+from tests.test_page_photos import image_bytes
 
 HTMX = {"HX-Request": "true"}
 PAGE = {"title": "Morag faces her fear", "slug": "morag", "target": "350", "story": "Hi!"}
@@ -459,14 +461,13 @@ def test_link_previews_show_title_photo_and_total(client, auth, make):
     make.donation(4200, page_id=page_id)
     with make.app.app_context():
         page = db.session.get(SponsorPage, page_id)
-        page.photo_filename, page.photo_alt = "abc.jpg", "Aisha in a helmet"
+        page.photo, page.photo_alt = images.store(image_bytes(size=(40, 30))), "Aisha in a helmet"
+        sha256 = page.photo.sha256
         db.session.commit()
     html = client.get("/p/aisha").get_data(as_text=True)
     assert '<meta property="og:title" content="Aisha Rahman abseils">' in html
     assert '<meta property="og:url" content="http://127.0.0.1:5000/p/aisha">' in html
-    assert (
-        '<meta property="og:image" content="http://127.0.0.1:5000/p/aisha/photo/abc.jpg">' in html
-    )
+    assert f'<meta property="og:image" content="http://127.0.0.1:5000/images/{sha256}.jpg">' in html
     assert '<meta name="twitter:card" content="summary_large_image">' in html
     description = re.search(r'<meta property="og:description" content="([^"]*)">', html).group(1)
     assert "£42.00 raised of £300.00" in description and "Carers Voice" in description
@@ -677,7 +678,7 @@ def test_home_walks_through_the_next_thing_to_do(client, auth, make):
     auth.login()
     assert 'class="next-step"><a href="/me/page#photo">Add a photo</a>' in client.get("/me").text
     with make.app.app_context():
-        db.session.get(SponsorPage, page_id).photo_filename = "x.jpg"
+        db.session.get(SponsorPage, page_id).photo = images.store(image_bytes(size=(40, 30)))
         db.session.commit()
     assert 'class="next-step"><a href="/me/page#publish">Publish your page</a>' in (
         client.get("/me").text

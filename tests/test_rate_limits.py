@@ -52,7 +52,6 @@ def limited(world, make, database_url):
                 env="test",
                 overrides={
                     "SQLALCHEMY_DATABASE_URI": database_url,
-                    "UPLOAD_FOLDER": make.app.config["UPLOAD_FOLDER"],
                     "STRIPE_WEBHOOK_SECRET": stripe_events.WEBHOOK_SECRET,
                     "RATELIMIT_ENABLED": True,
                     "RATELIMIT_STORAGE_URI": storage,

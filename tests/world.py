@@ -2,8 +2,9 @@
 donations and updates, an organiser, and the tokens emailed links would carry.
 
 Aisha's page is live, with a photo, an update and a thanked donation. Callum's page is a draft
-with a donation of its own. Both were once at other addresses (aisha-rahman, callum-macleod),
-which still lead to them. Sandra is the organiser, with no page, and a Gift Aid claim started."""
+with a photo and a donation of its own. Both were once at other addresses (aisha-rahman,
+callum-macleod), which still lead to them. Sandra is the organiser, with no page, and a Gift
+Aid claim started."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +42,7 @@ class World:
     old_slug: str
     old_draft_slug: str
     photo: str
+    draft_photo: str
     update_id: int
     donation_id: int
     other_donation_id: int
@@ -63,7 +65,7 @@ class World:
         for walks over every rule in the URL map."""
         return {
             "slug": self.slug,
-            "filename": self.photo,
+            "sha256": self.photo,
             "update_id": self.update_id,
             "donation_id": self.donation_id,
             "token": self.reset_token,
@@ -75,9 +77,9 @@ class World:
         }
 
 
-def _jpeg() -> BytesIO:
+def _jpeg(color: str) -> BytesIO:
     out = BytesIO()
-    Image.new("RGB", (40, 30), "teal").save(out, "JPEG")
+    Image.new("RGB", (40, 30), color).save(out, "JPEG")
     out.seek(0)
     return out
 
@@ -86,6 +88,7 @@ def build_world(make) -> World:
     """Put the world in the database of `make.app` (an app with a configured event)."""
     from app.auth import service as auth_service
     from app.donations.service import resume_token
+    from app.images import service as images
     from app.models import PendingSignup
     from app.organiser.gift_aid_fix import ask_link
     from app.pages import photos
@@ -101,8 +104,11 @@ def build_world(make) -> World:
     unclaimable = make.donation(2000, donor_name="Morag", gift_aid=True, gift_aid_postcode="G12")
     with make.app.test_request_context():
         page = db.session.get(SponsorPage, aisha_page)
-        page.photo_filename = photos.store(photos.clean_jpeg(_jpeg()))
+        page.photo = images.store(photos.clean_jpeg(_jpeg("teal")))
         page.photo_alt = "Aisha in a helmet"
+        draft = db.session.get(SponsorPage, callum_page)
+        draft.photo = images.store(photos.clean_jpeg(_jpeg("orange")))
+        draft.photo_alt = "Callum on the tower"
         update = SponsorUpdate(sponsor_page=page, body="Training at the wall tonight.")
         db.session.add(update)
         signup = PendingSignup(email="new@example.org", name="New Person", password_hash="x")
@@ -132,7 +138,8 @@ def build_world(make) -> World:
             draft_slug="callum",
             old_slug="aisha-rahman",
             old_draft_slug="callum-macleod",
-            photo=page.photo_filename,
+            photo=page.photo_sha256,
+            draft_photo=draft.photo_sha256,
             update_id=update.id,
             donation_id=donation,
             other_donation_id=other_donation,

@@ -16,6 +16,7 @@ from app.models.gift_aid_claims import (
     GiftAidClaimLine,
     OverclaimSettlement,
 )
+from app.models.images import StoredImage
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
 from app.models.safety import (
@@ -74,6 +75,7 @@ __all__ = [
     "PreviousSlug",
     "Role",
     "SponsorPage",
+    "StoredImage",
     "SponsorUpdate",
     "StripeEvent",
     "CheckoutSession",

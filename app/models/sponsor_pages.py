@@ -27,7 +27,13 @@ class SponsorPage(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(120))
     story: Mapped[str] = mapped_column(Text, default="")
-    photo_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # The photo, in the images table; its hash is also its URL (/images/<sha256>.jpg).
+    photo_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("images.sha256"), nullable=True, index=True
+    )
+    # A photo from before photos moved into the database: its file in the old upload folder,
+    # until `flask images import-files` moves it (then None).
+    old_photo_filename: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # Read aloud by screen readers and shown when the photo cannot load.
     photo_alt: Mapped[str] = mapped_column(String(200), default="")
     target_pence: Mapped[int] = mapped_column(default=25_000)
@@ -45,6 +51,8 @@ class SponsorPage(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     participant: Mapped["User"] = relationship(back_populates="sponsor_page")  # noqa: F821
+    # Its size, for the <img> (the bytes themselves are loaded only to serve them).
+    photo: Mapped["StoredImage | None"] = relationship()  # noqa: F821
     updates: Mapped[list["SponsorUpdate"]] = relationship(
         back_populates="sponsor_page", order_by="SponsorUpdate.created_at.desc()"
     )

@@ -1,11 +1,9 @@
 """Sponsor page photos: proved to be an image, shrunk, and re-encoded as a fresh JPEG, so no
-EXIF (GPS position, camera serial) or other metadata from the upload survives."""
+EXIF (GPS position, camera serial) or other metadata from the upload survives. They are kept
+in the database (app/images), not on disk."""
 
-import os
-import secrets
 import warnings
 from io import BytesIO
-from pathlib import Path
 from typing import IO
 
 from flask import current_app
@@ -73,28 +71,3 @@ def _flatten(image: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return image.convert("RGB")
-
-
-def upload_folder() -> Path:
-    """Where photos are kept (UPLOAD_FOLDER, default instance/uploads)."""
-    folder = Path(
-        current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path, "uploads")
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def store(data: bytes) -> str:
-    """Write a photo under a new random name (nothing guessable, nothing from the upload)."""
-    filename = f"{secrets.token_urlsafe(18)}.jpg"
-    folder = upload_folder()
-    partial = folder / f".{filename}.part"
-    partial.write_bytes(data)
-    os.replace(partial, folder / filename)  # readers never see half a file
-    return filename
-
-
-def remove(filename: str | None) -> None:
-    """Delete a photo file that is no longer used (missing is fine)."""
-    if filename:
-        (upload_folder() / filename).unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app import audit, mail, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
+from app.images import service as images
 from app.models import (
     Donation,
     PageStatus,
@@ -216,23 +217,35 @@ def moderate(page: SponsorPage, action: str, reason: str = "") -> str:
 
 
 def replace_photo(page: SponsorPage, upload: IO[bytes], alt: str) -> None:
-    """Check, clean and store a new photo, then drop the old file. Raises PhotoError."""
-    data = photos.clean_jpeg(upload)
-    old, page.photo_filename = page.photo_filename, photos.store(data)
-    page.photo_alt = alt
-    try:
-        db.session.commit()
-    except Exception:
-        photos.remove(page.photo_filename)
-        raise
-    photos.remove(old)
+    """Check, clean and store a new photo, then delete the old one unless something else still
+    shows it. Raises PhotoError."""
+    image = images.store(photos.clean_jpeg(upload))
+    old, page.photo = page.photo_sha256, image
+    page.old_photo_filename, page.photo_alt = None, alt
+    if old != image.sha256:
+        images.release(old)
+    db.session.commit()
 
 
 def remove_photo(page: SponsorPage) -> None:
-    """Take the photo off the page and delete its file."""
-    old, page.photo_filename, page.photo_alt = page.photo_filename, None, ""
+    """Take the photo off the page, and out of the database unless something else shows it."""
+    old, page.photo = page.photo_sha256, None
+    page.old_photo_filename, page.photo_alt = None, ""
+    images.release(old)
     db.session.commit()
-    photos.remove(old)
+
+
+def photo_audience(sha256: str) -> str | None:
+    """Who may see the photo with this hash: "public" when a public page shows it, "private"
+    when only pages the current user manages do, None for anyone else (or no such photo)."""
+    pages = db.session.scalars(select(SponsorPage).where(SponsorPage.photo_sha256 == sha256))
+    audience = None
+    for page in pages:
+        if page.is_public:
+            return "public"
+        if may_view(current_user, page):
+            audience = "private"
+    return audience
 
 
 # Updates and thanks ---------------------------------------------------------------------
@@ -342,7 +355,7 @@ def steps(page: SponsorPage | None, urls: dict[str, str]) -> list[Step]:
     """The road from sign-up to sharing; the first step not done is the next thing to do."""
     return [
         Step("Create your sponsor page", page is not None, urls["edit"]),
-        Step("Add a photo", bool(page and page.photo_filename), urls["photo"]),
+        Step("Add a photo", bool(page and page.photo_sha256), urls["photo"]),
         Step(
             "Publish your page",
             bool(page and page.status == PageStatus.PUBLISHED),

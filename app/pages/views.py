@@ -7,7 +7,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -15,7 +14,7 @@ from flask_login import current_user, login_required
 from app.events.service import get_event, page_progress, recent_donations
 from app.extensions import limiter
 from app.numbers import cursor
-from app.pages import forms, photos, service, sharing
+from app.pages import forms, service, sharing
 from app.pages.text import paragraphs
 from app.progress import progress_response
 
@@ -60,17 +59,6 @@ def show_progress(slug: str):
     """The page's progress bar alone, polled by htmx every few seconds."""
     page = service.viewable_page(slug)
     return progress_response(page_progress(page.id), "events/_progress.html")
-
-
-@bp.get("/p/<slug>/photo/<filename>")
-def show_photo(slug: str, filename: str):
-    """The page's photo (each upload has a new name, so it can be cached for long)."""
-    page = service.viewable_page(slug)
-    if not page.photo_filename or filename != page.photo_filename:
-        return render_template("errors/404.html"), 404
-    response = send_from_directory(photos.upload_folder(), filename, max_age=86_400)
-    response.cache_control.private = not page.is_public
-    return response
 
 
 @bp.get("/p/<slug>/qr.svg")

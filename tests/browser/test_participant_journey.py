@@ -81,9 +81,11 @@ def test_sign_up_build_publish_and_share_a_page(
     page.get_by_label("Describe your photo").fill("Morag in a red helmet, grinning")
     page.get_by_role("button", name="Upload photo").click()
     expect(page.get_by_text("Your photo is saved.")).to_be_visible(timeout=SLOW)
-    expect(page.locator("img.photo-preview")).to_have_attribute(
-        "alt", "Morag in a red helmet, grinning"
-    )
+    preview = page.locator("img.photo-preview")
+    expect(preview).to_have_attribute("alt", "Morag in a red helmet, grinning")
+    # The draft's photo, from the database, shown to its participant.
+    expect(preview).to_have_attribute("src", re.compile(r"^/images/[0-9a-f]{64}\.jpg$"))
+    expect(preview).to_have_js_property("naturalWidth", 1200)
     assert axe(page) == []  # the editor, with every section showing
 
     page.get_by_role("button", name="Publish my page").click()
@@ -104,6 +106,9 @@ def test_sign_up_build_publish_and_share_a_page(
     photo = tab.get_by_alt_text("Morag in a red helmet, grinning")
     expect(photo).to_be_visible()
     assert photo.evaluate("img => img.naturalWidth") == 1200
+    served = visitor.request.get(live_server + photo.get_attribute("src"))
+    assert served.ok and served.headers["content-type"] == "image/jpeg"
+    assert served.headers["cache-control"] == "public, max-age=31536000, immutable"
     qr = tab.locator(".qr img")
     expect(qr).to_be_visible()
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")

@@ -1,0 +1,20 @@
+"""/images/<sha256>.jpg: stored images by content hash, to those who may see what shows them."""
+
+from flask import Blueprint, abort
+
+from app.images import service
+from app.pages.service import photo_audience
+
+bp = Blueprint("images", __name__)
+
+
+@bp.get("/images/<sha256>.jpg")
+def show_image(sha256: str):
+    """A photo by its content hash: cached for a year where everyone may see it, else
+    checked on every use; 404 for anyone who may not see a page that shows it."""
+    if not service.SHA256.fullmatch(sha256):
+        abort(404)
+    audience = photo_audience(sha256)
+    if audience is None:
+        abort(404)
+    return service.response(sha256, service.JPEG, public=audience == "public")

@@ -1,0 +1,24 @@
+"""Images kept in the database (sponsor page photos), so every host serves the same ones."""
+
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class StoredImage(db.Model):
+    """A cleaned image, named by the SHA-256 of its bytes: the same bytes are one row, and a
+    new image is a new name, so its URL can be cached for ever."""
+
+    __tablename__ = "images"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    # Deferred: listing or checking images never reads their bytes.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
