@@ -11,6 +11,17 @@ from app.models.donations import (
 from app.models.event import EVENT_ID, Event
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
+from app.models.planning import (
+    Decision,
+    DecisionGroup,
+    DecisionOutcome,
+    DecisionRecordChanged,
+    DecisionResponse,
+    PlanningGroup,
+    PlanningMember,
+    PlanningReminders,
+    Stance,
+)
 from app.models.safety import (
     AppendOnlyError,
     ChecklistItem,
@@ -52,6 +63,15 @@ __all__ = [
     "EVENT_SCOPE",
     "OutboxMessage",
     "Contribution",
+    "Decision",
+    "DecisionGroup",
+    "DecisionOutcome",
+    "DecisionRecordChanged",
+    "DecisionResponse",
+    "PlanningGroup",
+    "PlanningMember",
+    "PlanningReminders",
+    "Stance",
     "DisputeStatus",
     "Donation",
     "DonationSource",
