@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -99,9 +100,9 @@ class AloneForm(FlaskForm):
 
 
 STANCES = [
-    (Stance.AGREE.value, "I agree"),
-    (Stance.CONCERNS.value, "I am worried about it"),
-    (Stance.COMMENT.value, "I want to say something else"),
+    SelectChoice(Stance.AGREE.value, "I agree"),
+    SelectChoice(Stance.CONCERNS.value, "I am worried about it"),
+    SelectChoice(Stance.COMMENT.value, "I want to say something else"),
 ]
 
 

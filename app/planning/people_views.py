@@ -3,6 +3,7 @@ planner accepting, and turning the weekly email on or off."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth import service as accounts
 from app.auth.forms import NewPasswordForm
@@ -18,7 +19,7 @@ def groups_page(group_form=None, invite_form=None, status=200, problem=""):
     groups = people.all_groups()
     choices = [(g.id, g.name) for g in groups if g.retired_at is None]
     invite_form = invite_form or forms.InvitePlannerForm(formdata=None)
-    invite_form.groups.choices = choices
+    invite_form.groups.choices = [SelectChoice(*choice) for choice in choices]
     everyone = people.organising_people()
     return render_template(
         "planning/groups.html",
@@ -92,7 +93,7 @@ def set_member_groups(user_id: int):
 def invite_planner():
     """Email someone a link to join the planning (no donor, money or health data)."""
     form = forms.InvitePlannerForm()
-    form.groups.choices = [(g.id, g.name) for g in people.all_groups()]
+    form.groups.choices = [SelectChoice(g.id, g.name) for g in people.all_groups()]
     if form.validate_on_submit():
         try:
             people.invite_planner(
