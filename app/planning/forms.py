@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import strip
 from app.models import Stance
+from app.numbers import whole_number
 
 MAX_TITLE = 120
 MAX_TEXT = 5000
@@ -142,6 +143,13 @@ class GroupForm(FlaskForm):
     retired = BooleanField("Stop asking this group about new decisions")
 
 
+def _group_id(value) -> int:
+    number = value if isinstance(value, int) else whole_number(value, minimum=1)
+    if number is None:
+        raise ValueError("not a group")
+    return number
+
+
 class _Checkboxes(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -153,7 +161,7 @@ class _Checkboxes(SelectMultipleField):
 class MemberForm(FlaskForm):
     """The groups someone is in."""
 
-    groups = _Checkboxes("Groups", coerce=int)
+    groups = _Checkboxes("Groups", coerce=_group_id)
 
 
 class InvitePlannerForm(FlaskForm):
@@ -169,4 +177,4 @@ class InvitePlannerForm(FlaskForm):
             Length(max=254, message="This is too long."),
         ],
     )
-    groups = _Checkboxes("Their groups", coerce=int)
+    groups = _Checkboxes("Their groups", coerce=_group_id)
