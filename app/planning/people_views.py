@@ -20,12 +20,13 @@ def groups_page(group_form=None, invite_form=None, status=200, problem=""):
     choices = [(g.id, g.name) for g in groups if g.retired_at is None]
     invite_form = invite_form or forms.InvitePlannerForm(formdata=None)
     invite_form.groups.choices = [SelectChoice(*choice) for choice in choices]
-    everyone = people.organising_people()
+    everyone = [(p, group_ids_of(p.id), groups_of(p.id)) for p in people.organising_people()]
     return render_template(
         "planning/groups.html",
         groups=groups,
         choices=choices,
-        people=[(p, group_ids_of(p.id), groups_of(p.id)) for p in everyone],
+        people=everyone,
+        members={g.id: [p.name for p, ids, _ in everyone if g.id in ids] for g in groups},
         group_form=group_form or forms.GroupForm(formdata=None),
         invite_form=invite_form,
         problem=problem,
