@@ -94,6 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
+    from app.planning import bp as planning_bp
+    from app.planning import people_views  # noqa: F401 - its routes join planning_bp
+    from app.planning import views as planning_views  # noqa: F401 - so do these
     from app.safety import board, editor, views  # noqa: F401 - their routes join safety_bp
     from app.safety import bp as safety_bp
     from app.webhooks.views import bp as webhooks_bp
@@ -109,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(safety_bp)
     app.register_blueprint(organiser_bp)
+    app.register_blueprint(planning_bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -119,6 +123,7 @@ def _register_cli(app: Flask) -> None:
     from app.events.cli import demo_cli, event_cli
     from app.images.cli import images_cli
     from app.organiser.cli import giftaid_cli
+    from app.planning.cli import planning_cli
     from app.safety.cli import safety_cli
 
     app.cli.add_command(stripe_cli)
@@ -131,3 +136,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(images_cli)
+    app.cli.add_command(planning_cli)

@@ -43,6 +43,8 @@ ACTIONS = {
     "page.unhide": "Restored a sponsor page",
     "organiser.invited": "Invited an organiser",
     "organiser.joined": "Organiser accepted an invitation",
+    "planner.invited": "Invited a planner",
+    "planner.joined": "Planner accepted an invitation",
     "event.settings": "Changed the event's settings",
 }
 

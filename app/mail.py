@@ -3,6 +3,7 @@
 SMTP being down loses nothing: a failed message stays in the outbox and is retried with
 backoff, by the next request that commits mail or by `flask --app wsgi mail send-outbox`."""
 
+import json
 import logging
 import socket
 from contextlib import contextmanager
@@ -24,16 +25,25 @@ MAX_BACKOFF = timedelta(hours=1)
 mail_cli = AppGroup("mail", help="The email outbox.")
 
 
-def queue(to: str, subject: str, template: str, **context) -> OutboxMessage:
+def queue(
+    to: str, subject: str, template: str, headers: dict[str, str] | None = None, **context
+) -> OutboxMessage:
     """Add an email to the outbox in the current transaction; it is sent once that commits.
 
-    Renders `templates/mail/<template>.txt` and, if present, `<template>.html`."""
+    Renders `templates/mail/<template>.txt` and, if present, `<template>.html`; `headers` are
+    sent with it (e.g. List-Unsubscribe)."""
     text = render_template(f"mail/{template}.txt", **context)
     try:
         html = render_template(f"mail/{template}.html", **context)
     except Exception:  # noqa: BLE001 - an HTML version is optional
         html = ""
-    message = OutboxMessage(to_address=to, subject=subject, body_text=text, body_html=html)
+    message = OutboxMessage(
+        to_address=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=json.dumps(headers) if headers else "",
+    )
     db.session.add(message)
     g.outbox_has_mail = True
     return message
@@ -105,6 +115,7 @@ def _to_flask_mail(message: OutboxMessage) -> Message:
         recipients=[message.to_address],
         body=message.body_text,
         html=message.body_html or None,
+        extra_headers=json.loads(message.headers) if message.headers else None,
     )
 
 

@@ -1,6 +1,7 @@
 """Who may do what: every route in the URL map, tried as a visitor, as the participant whose
-things it names (Aisha), as another participant (Callum) and as an organiser (Sandra), and
-each answer checked against this table. A route without an entry fails
+things it names (Aisha), as another participant (Callum), as an organiser (Sandra) and as a
+planner (Pat, invited only to plan: never donors, money or health data), and each answer
+checked against this table. A route without an entry fails
 `test_every_route_is_in_the_access_table`, so nobody adds a page without deciding who sees it.
 
 Answers are a status code, or for redirects the status and where to (a path prefix). URLs use
@@ -25,38 +26,50 @@ def everyone(answer: str) -> dict[str, str]:
     return dict.fromkeys(ROLES, answer)
 
 
-def answers(visitor: str, participant: str, other: str, organiser: str) -> dict[str, str]:
-    """One answer per role: visitor, participant (Aisha), other participant, organiser."""
-    return dict(zip(ROLES, (visitor, participant, other, organiser), strict=True))
+def answers(
+    visitor: str, participant: str, other: str, organiser: str, *, planner: str
+) -> dict[str, str]:
+    """One answer per role: visitor, participant (Aisha), other participant, organiser, and
+    (always said outright) the planner."""
+    return dict(zip(ROLES, (visitor, participant, other, organiser, planner), strict=True))
 
 
 def members(participant: str, other: str | None = None, organiser: str | None = None):
-    """Logged-in only: visitors are sent to log in."""
+    """Logged-in only: visitors are sent to log in. A planner has no page or checklist of their
+    own, and is refused everything under /me and /safety."""
     other = participant if other is None else other
     organiser = participant if organiser is None else organiser
-    return answers(LOGIN, participant, other, organiser)
+    return answers(LOGIN, participant, other, organiser, planner="403")
 
 
 def organisers(answer: str) -> dict[str, str]:
-    """Organiser pages: visitors are sent to log in, participants refused, organisers answered."""
-    return answers(LOGIN, "403", "403", answer)
+    """Organiser pages: visitors are sent to log in, participants and planners refused,
+    organisers answered."""
+    return answers(LOGIN, "403", "403", answer, planner="403")
+
+
+def organising_group(answer: str, planner: str | None = None) -> dict[str, str]:
+    """Planning pages: for organisers and planners (the organising group) only."""
+    return answers(LOGIN, "403", "403", answer, planner=answer if planner is None else planner)
 
 
 # A draft is seen only by its participant (Callum: "other participant") and the organisers.
-DRAFT = answers("404", "404", "200", "200")
+DRAFT = answers("404", "404", "200", "200", planner="404")
 
 
 def moved(path: str, draft: bool = False) -> dict[str, str]:
     """An old address: 301 to the current one, for whoever may see the page there."""
     if draft:
-        return answers("404", "404", f"301 {path}", f"301 {path}")
+        return answers("404", "404", f"301 {path}", f"301 {path}", planner="404")
     return everyone(f"301 {path}")
 
 
-ORGANISERS_ONLY = answers(LOGIN, "403", "403", "303 /p/aisha")
-# Organisers are staff: logged in, they start on the dashboard, not a participant's home.
+ORGANISERS_ONLY = answers(LOGIN, "403", "403", "303 /p/aisha", planner="403")
+# Organisers are staff: logged in, they start on the dashboard, not a participant's home;
+# planners start on the planning page.
 DASHBOARD = "303 /organiser"
-LOGGED_IN_GO_HOME = answers("200", HOME, HOME, DASHBOARD)
+PLANNING = "303 /planning"
+LOGGED_IN_GO_HOME = answers("200", HOME, HOME, DASHBOARD, planner=PLANNING)
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,12 @@ TABLE: dict[str, list[Try]] = {
     # Accounts ------------------------------------------------------------------------------
     "auth.signup": [
         Try("GET", "/auth/signup", LOGGED_IN_GO_HOME),
-        Try("POST", "/auth/signup", answers("422", HOME, HOME, DASHBOARD), {"name": ""}),
+        Try(
+            "POST",
+            "/auth/signup",
+            answers("422", HOME, HOME, DASHBOARD, planner=PLANNING),
+            {"name": ""},
+        ),
     ],
     "auth.check_email": [Try("GET", "/auth/check-email", everyone("302 /auth/login"))],
     "auth.confirm_signup": [
@@ -92,7 +110,12 @@ TABLE: dict[str, list[Try]] = {
     ],
     "auth.login": [
         Try("GET", "/auth/login", LOGGED_IN_GO_HOME),
-        Try("POST", "/auth/login", answers("422", HOME, HOME, DASHBOARD), {"email": ""}),
+        Try(
+            "POST",
+            "/auth/login",
+            answers("422", HOME, HOME, DASHBOARD, planner=PLANNING),
+            {"email": ""},
+        ),
     ],
     "auth.logout": [Try("POST", "/auth/logout", everyone("303 /"))],
     "auth.request_reset": [
@@ -144,7 +167,7 @@ TABLE: dict[str, list[Try]] = {
         Try(
             "POST",
             "/p/{old_slug}/moderation",
-            answers(LOGIN, "403", "403", "308 /p/aisha/moderation"),
+            answers(LOGIN, "403", "403", "308 /p/aisha/moderation", planner="403"),
             {"moderate-action": "approve"},
         ),
     ],
@@ -350,13 +373,86 @@ TABLE: dict[str, list[Try]] = {
     "organiser.settings.invite_organiser": [
         Try("POST", "/organiser/organisers/invite", organisers("422"), {})
     ],
+    # Planning together: the organising group (organisers and planners) -------------------
+    "planning.home": [Try("GET", "/planning", organising_group("200"))],
+    "planning.propose": [
+        Try("GET", "/planning/decisions/new", organising_group("200")),
+        Try("POST", "/planning/decisions/new", organising_group("422"), {}),
+    ],
+    "planning.record_alone": [
+        Try("GET", "/planning/decisions/alone", organising_group("200")),
+        Try("POST", "/planning/decisions/alone", organising_group("422"), {}),
+    ],
+    "planning.show_decision": [
+        Try("GET", "/planning/decisions/{decision_id}", organising_group("200")),
+        Try("GET", "/planning/decisions/{alone_decision_id}", organising_group("200")),
+        Try("GET", "/planning/decisions/99999", organising_group("404")),
+    ],
+    "planning.add_say": [
+        Try("POST", "/planning/decisions/{decision_id}/say", organising_group("422"), {}),
+        # Pat is in a group that was asked; Sandra too. Nobody else gets this far.
+        Try(
+            "POST",
+            "/planning/decisions/{decision_id}/say",
+            organising_group("303 /planning/decisions/{decision_id}"),
+            {"stance": "agree"},
+        ),
+    ],
+    "planning.close_decision": [
+        Try("POST", "/planning/decisions/{decision_id}/close", organising_group("422"), {}),
+    ],
+    "planning.show_report": [
+        Try("GET", "/planning/report", organising_group("200")),
+        Try("GET", "/planning/report?since=2026-01-01", organising_group("200")),
+    ],
+    "planning.list_groups": [Try("GET", "/planning/groups", organising_group("200"))],
+    # Only organisers change the groups, who is in them, and invite planners.
+    "planning.add_group": [
+        Try("POST", "/planning/groups", organising_group("422", planner="403"), {})
+    ],
+    "planning.edit_group": [
+        Try("POST", "/planning/groups/{group_id}", organising_group("422", planner="403"), {})
+    ],
+    "planning.set_member_groups": [
+        Try(
+            "POST",
+            "/planning/people/{planner_id}/groups",
+            organising_group("303 /planning/groups", planner="403"),
+            {"member-{planner_id}-groups": "{group_id}"},
+        ),
+        # Aisha is a participant: not someone who plans.
+        Try(
+            "POST",
+            "/planning/people/{user_id}/groups",
+            organising_group("404", planner="403"),
+            {},
+        ),
+    ],
+    "planning.invite_planner": [
+        Try("POST", "/planning/planners/invite", organising_group("422", planner="403"), {})
+    ],
+    "planning.accept_invite": [
+        Try("GET", "/planning/join/{planner_invite_token}", everyone("200")),  # the link is the key
+        Try("GET", "/planning/join/forged", everyone("404")),
+        Try("POST", "/planning/join/forged", everyone("404"), {"password": "a new password!"}),
+    ],
+    "planning.turn_my_reminders": [
+        Try("POST", "/planning/reminders", organising_group("303 /planning"), {"reminders": "on"})
+    ],
+    "planning.reminder_settings": [
+        Try("GET", "/planning/reminders/{reminders_token}", everyone("200")),  # the email's link
+        Try("POST", "/planning/reminders/{reminders_token}", everyone("200"), {"reminders": "on"}),
+        Try("GET", "/planning/reminders/forged", everyone("404")),
+        Try("POST", "/planning/reminders/forged", everyone("404"), {}),
+    ],
+    "planning.show_published": [Try("GET", "/how-we-organised-this", everyone("200"))],
     # Stripe signs its webhook; nobody else can make it do anything.
     "webhooks.receive_stripe_event": [Try("POST", "/stripe/webhook", everyone("400"), b"{}")],
 }
 
 # Run the participant last: their own destructive requests (delete the photo, the update)
 # must not change what the others were tried against.
-ORDER = ("visitor", "other participant", "organiser", "participant")
+ORDER = ("visitor", "other participant", "organiser", "planner", "participant")
 
 
 def _routes(app) -> set[tuple[str, str]]:
@@ -397,7 +493,10 @@ def _send(client, attempt: Try, values: dict, token: str):
     if isinstance(attempt.data, bytes):
         headers.update({"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=bad"})
         return client.open(url, method=attempt.method, data=attempt.data, headers=headers)
-    data = {key.format(**values): value for key, value in (attempt.data or {}).items()}
+    data = {
+        key.format(**values): value.format(**values) if isinstance(value, str) else value
+        for key, value in (attempt.data or {}).items()
+    }
     return client.open(url, method=attempt.method, data=data, headers=headers)
 
 
@@ -443,7 +542,7 @@ def test_each_role_gets_the_answer_in_the_table(app, make, endpoint):
             answer = _answer(response)
             _check_html(response, attempt.url)
             response.close()
-            if not _matches(answer, attempt.expect[role]):
+            if not _matches(answer, attempt.expect[role].format(**values)):
                 wrong.append(
                     f"{role}: {attempt.method} {attempt.url} answered {answer}, "
                     f"the table says {attempt.expect[role]}"

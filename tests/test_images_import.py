@@ -14,7 +14,6 @@ from app import create_app
 from app.extensions import db
 from app.images import service as images
 from app.models import SponsorPage, StoredImage
-from tests.conftest import _test_overrides
 from tests.test_page_photos import gps_exif, image_bytes
 
 # Names as the old upload code made them: random, nothing from the upload.
@@ -212,7 +211,7 @@ def test_an_existing_sqlite_database_upgrades_and_imports(tmp_path, folder):
     upgrade must not copy the table (SQLite's foreign keys would refuse), and the photo must
     arrive."""
     url = f"sqlite:///{tmp_path / 'live.db'}"
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": url})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": url})
     (folder / AISHA_FILE).write_bytes(image_bytes())
     with app.app_context():
         upgrade(revision="5c1e7a9b2d40")

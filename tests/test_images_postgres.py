@@ -15,7 +15,7 @@ from app import create_app
 from app.extensions import db
 from app.images import service as images
 from app.models import SponsorPage, StoredImage
-from tests.conftest import Factory, _test_overrides
+from tests.conftest import Factory
 from tests.test_page_photos import image_bytes
 
 pytestmark = pytest.mark.postgres
@@ -31,7 +31,7 @@ def pg_app(postgres_url):
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         conn.execute(text(f"CREATE DATABASE {name}"))
-    app = create_app({**_test_overrides(), "SQLALCHEMY_DATABASE_URI": f"{base}/{name}"})
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": f"{base}/{name}"})
     with app.app_context():
         db.create_all()
     make = Factory(app)

@@ -4,7 +4,9 @@ donations and updates, an organiser, and the tokens emailed links would carry.
 Aisha's page is live, with a photo, an update and a thanked donation. Callum's page is a draft
 with a photo and a donation of its own. Both were once at other addresses (aisha-rahman,
 callum-macleod), which still lead to them. Sandra is the organiser, with no page, and a Gift
-Aid claim started."""
+Aid claim started. Pat is a planner (invited only to plan: no donors, money or health data),
+in "Service users and carers"; Sandra is in "Students". One decision is open, one was taken
+alone by Sandra and waits to be reported back."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -19,16 +21,18 @@ from app.models import (
     DonationStatus,
     GiftAidClaim,
     PreviousSlug,
+    Role,
     SponsorPage,
     SponsorUpdate,
     User,
 )
 
-ROLES = ("visitor", "participant", "other participant", "organiser")
+ROLES = ("visitor", "participant", "other participant", "organiser", "planner")
 EMAILS = {
     "participant": "aisha@example.org",
     "other participant": "callum@example.org",
     "organiser": "sandra@example.org",
+    "planner": "pat@example.org",
 }
 
 
@@ -55,6 +59,12 @@ class World:
     item_id: int
     user_id: int
     claim_id: int
+    decision_id: int
+    alone_decision_id: int
+    group_id: int
+    planner_id: int
+    planner_invite_token: str
+    reminders_token: str
 
     def values(self) -> dict[str, object]:
         """Values for the placeholders in route tables: {slug}, {update_id}, ..."""
@@ -73,6 +83,8 @@ class World:
             "item_id": self.item_id,
             "user_id": self.user_id,
             "claim_id": self.claim_id,
+            "decision_id": self.decision_id,
+            "group_id": self.group_id,
             "fmt": "csv",
         }
 
@@ -97,6 +109,7 @@ def build_world(make) -> World:
     aisha_page = make.participant("Aisha Rahman", "aisha")
     callum_page = make.participant("Callum MacLeod", "callum", published=False)
     organiser = make.user()
+    planner = make.user("Pat Planner", EMAILS["planner"], role=Role.PLANNER)
     donation = make.donation(2500, page_id=aisha_page, donor_name="Fiona", message="Go Aisha!")
     other_donation = make.donation(1500, page_id=callum_page, donor_name="Morag")
     pending = make.donation(1000, page_id=aisha_page, status=DonationStatus.PENDING)
@@ -126,11 +139,13 @@ def build_world(make) -> World:
         db.session.add(claim)
         db.session.commit()
         first_item = checklist.items()[0].id
+        planning = _planning_world(organiser, planner)
         aisha = db.session.get(User, page.participant_id)
         users = {
             "participant": aisha.id,
             "other participant": db.session.get(SponsorPage, callum_page).participant_id,
             "organiser": organiser,
+            "planner": planning["planner_id"],
         }
         return World(
             users=users,
@@ -154,7 +169,37 @@ def build_world(make) -> World:
             item_id=first_item,
             user_id=aisha.id,
             claim_id=claim.id,
+            **planning,
         )
+
+
+def _planning_world(organiser_id: int, planner_id: int) -> dict:
+    """Two groups with Sandra and Pat in them, an unused planner's invitation, two decisions."""
+    from app.planning import people, reminders, service
+
+    users = {uid: db.session.get(User, uid) for uid in (organiser_id, planner_id)}
+    carers = people.add_group("Service users and carers", "")
+    students = people.add_group("Students", "")
+    people.set_groups(users[planner_id], {carers.id})
+    people.set_groups(users[organiser_id], {students.id})
+    invited = people.invite_planner(
+        "Quinn Invited", "quinn@example.org", set(), users[organiser_id]
+    )
+    token = people.make_token(
+        "planner-invite", {"user": invited.id, "fp": invited.password_fingerprint}
+    )
+    decision = service.propose(users[organiser_id], "Which tower?", "Two are free.", "", None)
+    alone = service.record_alone(
+        users[organiser_id], "The date", "17 April", "The tower is free then.", "No time.", False
+    )
+    return {
+        "decision_id": decision.id,
+        "alone_decision_id": alone.id,
+        "group_id": carers.id,
+        "planner_id": planner_id,
+        "planner_invite_token": token,
+        "reminders_token": reminders.link_token(planner_id),
+    }
 
 
 def log_in_as(client: FlaskClient, world: World, role: str) -> None:

@@ -30,6 +30,7 @@ LANDING = {
     Role.ORGANISER: "organiser.dashboard",
     Role.INSTRUCTOR: "safety.show_board",
     Role.PARTICIPANT: "me.home",
+    Role.PLANNER: "planning.home",
 }
 
 

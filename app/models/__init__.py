@@ -19,6 +19,17 @@ from app.models.gift_aid_claims import (
 from app.models.images import StoredImage
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
+from app.models.planning import (
+    Decision,
+    DecisionGroup,
+    DecisionOutcome,
+    DecisionRecordChanged,
+    DecisionResponse,
+    PlanningGroup,
+    PlanningMember,
+    PlanningReminders,
+    Stance,
+)
 from app.models.safety import (
     AppendOnlyError,
     ChecklistItem,
@@ -65,6 +76,15 @@ __all__ = [
     "EVENT_SCOPE",
     "OutboxMessage",
     "Contribution",
+    "Decision",
+    "DecisionGroup",
+    "DecisionOutcome",
+    "DecisionRecordChanged",
+    "DecisionResponse",
+    "PlanningGroup",
+    "PlanningMember",
+    "PlanningReminders",
+    "Stance",
     "DisputeStatus",
     "Donation",
     "DonationSource",

@@ -13,11 +13,13 @@ from app.models.types import UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):
-    """What someone may do. Organisers see money and health data; instructors see neither."""
+    """What someone may do. Organisers see money and health data; instructors see neither;
+    planners are invited only to plan the event together (app/planning) and see neither."""
 
     PARTICIPANT = "participant"
     ORGANISER = "organiser"
     INSTRUCTOR = "instructor"
+    PLANNER = "planner"
 
 
 class User(UserMixin, db.Model):

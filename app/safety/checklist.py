@@ -29,57 +29,59 @@ DEFAULT_ITEMS = [
         PART,
         False,
         "Your date of birth",
-        "We check that everyone is old enough on the day of the abseil, and that under-18s "
-        "have a parent or guardian's consent.",
+        "We check that you are old enough on the day of the abseil. If you are under 18, you "
+        "also need consent from a parent or guardian.",
     ),
     (
         ItemKind.EMERGENCY_CONTACT,
         PART,
         False,
         "Emergency contact",
-        "Someone we can phone on the day if you are hurt or unwell. Let them know you have "
-        "named them.",
+        "This is someone we can phone on the day if you are hurt or unwell. Tell them you "
+        "have named them.",
     ),
     (
         ItemKind.MEDICAL,
         PART,
         False,
         "Medical declaration",
-        "Some conditions need a doctor's advice before abseiling. Tell us which of these "
-        "apply to you now. If you are pregnant you can't take part this time.",
+        "Some health problems need a doctor's advice before you abseil. Tell us which of "
+        "these you have now. If you are pregnant, you cannot take part this time.",
     ),
     (
         ItemKind.WEIGHT,
         PART,
         False,
         "Weight",
-        "Harnesses and ropes are rated for a maximum weight, so we ask everyone.",
+        "Harnesses and ropes are only safe up to a certain weight. So we ask everyone.",
     ),
     (
         ItemKind.CONFIRMATION,
         PART,
         False,
         "Risks of taking part",
-        "Abseiling is an activity with a risk of personal injury or death. I am aware of and "
-        "accept these risks, and I take responsibility for my own actions. I will follow the "
-        "instructors' instructions at all times and tell them at once if I feel unwell or unsure.",
+        "Abseiling has a risk of personal injury or death. I could be hurt. I could die. I "
+        "know about these risks. I accept them. I take responsibility for my own actions. I "
+        "will do what the instructors tell me at all times. I will tell them at once if I feel "
+        "unwell or unsure.",
     ),
     (
         ItemKind.CONFIRMATION,
         PART,
         False,
         "The event's terms",
-        "I will arrive in time for the safety briefing. The instructors may stop me taking part "
-        "at any time for safety reasons. I will wear comfortable clothes and closed, flat shoes, "
-        "and I will not have drunk alcohol or taken anything that could affect me on the day.",
+        "I will arrive in time for the safety briefing. The instructors may stop me taking "
+        "part at any time, to keep people safe. I will wear comfortable clothes. I will wear "
+        "flat shoes that cover my feet. On the day, I will not drink alcohol. On the day, I "
+        "will not take anything that could affect me.",
     ),
     (
         ItemKind.GUARDIAN,
         PART,
         False,
         "Parent or guardian's consent",
-        "I am the parent or guardian of this participant. I have read the risks and terms "
-        "above and I consent to them taking part in the abseil.",
+        "I am the parent or guardian of this participant. I have read the risks and the "
+        "terms above. I give my consent for them to take part in the abseil.",
     ),
     (ItemKind.CHECK, ORG, False, "Identity and age checked", "Photo ID matches the name and age."),
     (

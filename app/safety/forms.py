@@ -124,7 +124,7 @@ class MedicalForm(AnswerForm):
     )
     none_apply = BooleanField("None of these apply to me")
     details = TextAreaField(
-        "Tell us more, and what medical advice you were given",
+        "Tell us more. What did a doctor or nurse tell you?",
         filters=[_strip],
         validators=[Length(max=1000, message="Use 1,000 characters or fewer")],
     )
@@ -150,9 +150,7 @@ class MedicalForm(AnswerForm):
     def validate_consent(self, field):
         """Health data is special category: consent must be explicit."""
         if not field.data:
-            raise ValidationError(
-                "Tick to give your consent: we can't clear you to take part without it"
-            )
+            raise ValidationError("Tick to give your consent. Without it, you cannot take part")
 
 
 class WeightForm(AnswerForm):

@@ -1,6 +1,6 @@
 """Accessibility in a real browser: axe-core on every page and every state that matters, as a
-visitor, a participant and an organiser; keyboard-only journeys with visible focus; and the
-announcements screen readers get when htmx changes part of a page."""
+visitor, a participant, an organiser and a planner; keyboard-only journeys with visible focus;
+and the announcements screen readers get when htmx changes part of a page."""
 
 import re
 from collections.abc import Callable
@@ -155,6 +155,20 @@ STATES = [
         _submit("Save my Gift Aid details"),
     ),
     State("Gift Aid needs attention", "organiser", "/organiser/gift-aid/attention"),
+    # Planning together: a planner's pages, and the organiser's view of the groups.
+    State("planning page", "planner", "/planning"),
+    State("a decision to have your say on", "planner", "/planning/decisions/{decision_id}"),
+    State("a decision taken alone", "planner", "/planning/decisions/{alone_decision_id}"),
+    State(
+        "ask the groups, errors",
+        "planner",
+        "/planning/decisions/new",
+        _submit("Ask every group"),
+    ),
+    State("report for a meeting", "planner", "/planning/report"),
+    State("groups, as a planner", "planner", "/planning/groups"),
+    State("groups and planners", "organiser", "/planning/groups"),
+    State("how we organised this", "visitor", "/how-we-organised-this"),
     State("privacy notice", "visitor", "/privacy"),
     State("accessibility statement", "visitor", "/accessibility"),
     State("page not found", "visitor", "/no-such-page"),
