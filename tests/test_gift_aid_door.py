@@ -22,6 +22,7 @@ from tests import hmrc_reader
 from tests.accounts import AuthActions
 from tests.test_bad_input import FakeCheckout
 from tests.test_donations import GOOD
+from tests.test_gift_aid_one_figure import _ask_link
 
 
 def typed(**fields) -> GiftAidDetails:
@@ -209,7 +210,7 @@ def test_without_javascript_a_donor_sees_how_hmrc_will_read_them_before_paying(c
     first = client.post("/donate", data=GIFT_AID)
     page = first.get_data(as_text=True)
     assert first.status_code == 200 and stored(donating) == []
-    assert "Check your Gift Aid details before you pay" in page
+    assert "Check your Gift Aid details" in page
     assert "We'll send HMRC your name as: <strong>Dr Lukasz Wróbel</strong>" in page
     assert 'value="Łukasz"' in page  # what they typed stays, to change if they like
     assert checked(page) == "Dr|Lukasz|Wróbel|12|G12 8QQ"
@@ -365,3 +366,40 @@ def test_the_correction_form_applies_the_same_rules(organiser, app, make):
         "Ul. Dluga 5, Gdansk",
         "X",
     )
+
+
+def test_the_donors_own_completion_form_applies_the_same_rules_and_shows_the_change(
+    organiser, app, make, client
+):
+    donation_id = make.donation(
+        2000, gift_aid=True, gift_aid_confirmed_sponsorship=False, gift_aid_sponsorship_version=""
+    )
+    organiser.post(f"/organiser/gift-aid/attention/{donation_id}/ask")
+    path = "/" + _ask_link(app, donation_id).split("/", 3)[3]
+    page = client.get(path).get_data(as_text=True)
+    assert 'list="gift-aid-titles"' in page and "maxlength" not in page
+    fields = {
+        "csrf_token": re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1],
+        "title": "Dr.",
+        "first_name": "Łukasz",
+        "last_name": "Wróbel",
+        "house": "12",
+        "postcode": "g12 8qq",
+        "declare": "y",
+        "confirm": "y",
+    }
+    refused = client.post(path, data={**fields, "first_name": "李小龍"})
+    assert refused.status_code == 422
+    assert "HMRC can only read names in Latin letters" in html.unescape(
+        refused.get_data(as_text=True)
+    )
+    check = client.post(path, data=fields)
+    shown = check.get_data(as_text=True)
+    assert check.status_code == 200 and "Check your Gift Aid details" in shown
+    assert "your name as: <strong>Dr Lukasz Wróbel</strong>" in shown
+    assert "press “Save my Gift Aid details” again" in shown
+    assert stored(app)[0].gift_aid_first_name != "Lukasz"  # nothing saved before it is seen
+    done = client.post(path, data={**fields, "gift_aid_checked": checked(shown)})
+    assert "will claim Gift Aid" in done.get_data(as_text=True)
+    [donation] = stored(app)
+    assert (donation.gift_aid_title, donation.gift_aid_first_name) == ("Dr", "Lukasz")
