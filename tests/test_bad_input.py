@@ -7,6 +7,7 @@ reaches the form it is aimed at. Examples share one world per test, as a busy si
 
 import itertools
 import json
+import re
 import string
 from dataclasses import fields
 from io import BytesIO
@@ -16,8 +17,10 @@ from urllib.parse import quote
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from app import payments, totals
+from app.donations.gift_aid import details_of, details_problems
 from app.extensions import db
 from app.models import Contribution, Donation, DonationStatus, Totals
 from app.payments.webhooks import HANDLED
@@ -59,6 +62,12 @@ NASTY = [
     "\ud7ff\ue000\U0010ffff",
     "x" * 5000,
 ]
+# Any Unicode a person might paste: other scripts, right-to-left and invisible marks, emoji.
+unicode_text = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"])
+    | st.sampled_from("\u200b\u200f\u202e\ufeff🌸"),
+    max_size=60,
+)
 header_text = st.text(alphabet=st.characters(exclude_characters="\r\n"), max_size=80)
 numbers = st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True)).map(str)
 value = st.one_of(st.text(max_size=60), numbers, st.sampled_from(NASTY))
@@ -88,7 +97,9 @@ DONATION_FIELDS = (
     "last_name",
     "house",
     "postcode",
+    "overseas",
     "gift_aid_confirm",
+    "gift_aid_checked",
 )
 # Mostly-valid donations, so the deeper checks (Gift Aid, limits, fees) run too.
 plausible_donation = st.fixed_dictionaries(
@@ -98,11 +109,14 @@ plausible_donation = st.fixed_dictionaries(
         "donor_name": st.sampled_from(["Fiona", "", "x" * 101]) | value,
         "donor_email": st.sampled_from(["fiona@example.org", "not-an-email"]) | value,
         "gift_aid": st.sampled_from(["y", ""]),
-        "first_name": value,
-        "last_name": value,
-        "house": value,
-        "postcode": st.sampled_from(["G12 8QQ", "g128qq", "XX"]) | value,
+        "first_name": value | unicode_text,
+        "last_name": value | unicode_text,
+        "house": value | unicode_text | st.just("x" * 10_000),
+        "postcode": st.sampled_from(["G12 8QQ", "g128qq", "XX", "JE2 3AB", "BFPO 1"]) | value,
+        "overseas": st.sampled_from(["y", ""]),
+        "title": st.sampled_from(["Dr.", "", "Profe"]) | unicode_text,
         "gift_aid_confirm": st.sampled_from(["y", ""]),
+        "gift_aid_checked": st.sampled_from(["", "Dr|Ann|Lee|1|G12 8QQ"]) | value,
         "cover_fee": st.sampled_from(["y", ""]),
     }
 )
@@ -315,6 +329,99 @@ def test_thank_you_replies(site, reply, htmx, mine):
 def test_moderation(site, data):
     response = site.client("organiser").post("/p/aisha/moderation", data=data)
     site.check(response, f"moderation {data!r}")
+
+
+GIFT_AID_FIELDS = ("title", "first_name", "last_name", "house", "postcode", "overseas")
+gift_aid_details = st.fixed_dictionaries(
+    dict.fromkeys(GIFT_AID_FIELDS[:5], value | unicode_text),
+    optional={"overseas": st.sampled_from(["y", ""])},
+)
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def gift_aid_ids(site) -> set[int]:
+    """The donations with a Gift Aid declaration now."""
+    with site.app.app_context():
+        return set(db.session.scalars(select(Donation.id).where(Donation.gift_aid.is_(True))))
+
+
+def check_gift_aid_answer(site, response, data, what: str, saved: set[int]) -> None:
+    """A Gift Aid form's answer to any text: saved only as HMRC will read it (303), sent back
+    with what to change (422), or refused whole for a control character (400); never a 500.
+    `saved`: the donations a 303 wrote the details of."""
+    status, page = response.status_code, response.get_data(as_text=True)
+    response.close()
+    sent = "".join(v if isinstance(v, str) else "".join(v) for v in data.values())
+    if status == 400:
+        assert CONTROL.search(sent), f"{what}: 400 without a control character"
+    elif status == 422:
+        assert "There is a problem" in page, f"{what}: sent back without saying why"
+    else:
+        assert status == 303 and saved, f"{what} answered {status}"
+        with site.app.app_context():
+            for donation_id in saved:
+                details = details_of(db.session.get(Donation, donation_id))
+                assert details_problems(details) == [], f"{what} stored {details!r}"
+
+
+@FUZZ
+@given(details=gift_aid_details)
+@example(
+    details={
+        "title": "Dr.",
+        "first_name": "Łukasz",
+        "last_name": "李",
+        "house": "1",
+        "postcode": "x",
+    }
+)
+@example(
+    details={
+        "title": "",
+        "first_name": "\u200b",
+        "last_name": "x" * 10_000,
+        "house": "🏠",
+        "postcode": "",
+    }
+)
+@example(
+    details={
+        "title": "Dr.",
+        "first_name": "Łukasz",
+        "last_name": "Wróbel",
+        "house": "1",
+        "postcode": "x",
+    }
+)
+def test_offline_gift_aid_fields(site, details):
+    data = {"recipient": "event", "method": "cash", "amount": "5", "gift_aid": "y", **details}
+    before = gift_aid_ids(site)
+    response = site.client("organiser").post("/organiser/offline/new", data=data)
+    check_gift_aid_answer(site, response, data, f"offline {data!r}", gift_aid_ids(site) - before)
+
+
+@FUZZ
+@given(details=gift_aid_details)
+@example(
+    details={
+        "title": "mrs",
+        "first_name": "Siân",
+        "last_name": "Ŵyn",
+        "house": "Tŷ",
+        "postcode": "ll55 4ur",
+    }
+)
+def test_gift_aid_correction_fields(site, details):
+    with site.app.app_context():
+        donation = db.session.get(Donation, site.world.donation_id)
+        donation.gift_aid = True
+        db.session.commit()
+    data = {f"giftaid-{name}": text for name, text in details.items()}
+    data["giftaid-reason"] = "The donor wrote"
+    url = f"/organiser/donations/{site.world.donation_id}/gift-aid"
+    response = site.client("organiser").post(url, data=data)
+    saved = {site.world.donation_id} if response.status_code == 303 else set()
+    check_gift_aid_answer(site, response, data, f"correction {data!r}", saved)
 
 
 # Junk in URLs ---------------------------------------------------------------------------

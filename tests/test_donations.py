@@ -83,11 +83,14 @@ def test_draft_pages_cannot_be_donated_to(client, make):
         ({"donor_email": "not-an-email"}, "Enter an email address like name@example.com."),
         ({"donor_name": ""}, "Enter your name, for your receipt."),
         ({"message": "x" * 501}, "Keep your message to 500 characters."),
-        ({**GIFT_AID, "postcode": "NOT A CODE"}, "Enter a UK postcode, like G12 8QQ."),
+        (
+            {**GIFT_AID, "postcode": "NOT A CODE"},
+            "Enter a UK postcode, like G12 8QQ, or tick &#39;I live outside the UK&#39;.",
+        ),
         ({**GIFT_AID, "first_name": ""}, "Enter your first name for Gift Aid."),
         ({**GIFT_AID, "house": ""}, "Enter your house name or number for Gift Aid."),
         ({**GIFT_AID, "gift_aid_confirm": ""}, "Tick to confirm, or untick Gift Aid."),
-        ({**GIFT_AID, "last_name": "x" * 36}, "Field cannot be longer than 35 characters."),
+        ({**GIFT_AID, "last_name": "x" * 36}, "Use 35 characters or fewer (this is 36)."),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_nothing_is_recorded(client, no_csrf, fields, message):

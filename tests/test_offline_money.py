@@ -145,12 +145,14 @@ def test_a_donor_who_lives_abroad_has_postcode_x_and_the_address_in_the_house_fi
         ({"donor_email": "not-an-email"}, "donor_email", "Enter an email address"),
         ({"gift_aid": "y"}, "first_name", "Enter the donor's first name"),
         (
-            {"gift_aid": "y", "first_name": "A", "last_name": "B", "house": "1", "postcode": "x"},
+            {"gift_aid": "y", "first_name": "A", "last_name": "B", "house": "1", "postcode": "y"},
             "postcode",
             "Enter a UK postcode",
         ),
         ({"gift_aid": "y", "house": "x" * 41}, "house", "40 characters or fewer"),
-        ({"gift_aid": "y", "title": "Professor"}, "title", "4 characters or fewer"),
+        ({"gift_aid": "y", "title": "Sister"}, "title", "2 to 4 letters, like Mr"),
+        ({"gift_aid": "y", "first_name": "李"}, "first_name", "in Latin letters"),
+        ({"gift_aid": "y", "postcode": "BFPO 105"}, "postcode", "starts BF1"),
     ],
 )
 def test_a_bad_form_says_what_is_wrong_beside_the_field_and_records_nothing(

@@ -5,7 +5,10 @@ This module is the one definition of "claimable": the donation and offline forms
 correction form, the totals (public bar and dashboard) and the HMRC claim all ask it."""
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import astuple, dataclass, field
+
+from anyascii import anyascii
 
 from app.money import format_pence
 
@@ -140,37 +143,44 @@ def as_hmrc_reads(details: GiftAidDetails) -> GiftAidDetails:
 
 def details_problems(details: GiftAidDetails) -> list[str]:
     """Why HMRC would refuse these details, as `as_hmrc_reads` gives them (empty: none)."""
+    return [problem for _, problem in _problems_by_field(details)]
+
+
+def _problems_by_field(details: GiftAidDetails) -> list[tuple[str, str]]:
     details = as_hmrc_reads(details)
-    problems: list[str] = []
-    title, first_name, last_name, house = (
-        details.title,
-        details.first_name,
-        details.last_name,
-        details.house,
-    )
-    _check_length("Title", title, MAX_TITLE, problems)
+    found: list[tuple[str, str]] = []
+    title = details.title
+    found += [("title", p) for p in _length_problems("Title", title, MAX_TITLE)]
     if title and not _HMRC_TITLE.fullmatch(title):
-        problems.append(f"Title '{title}' is not 2 to 4 letters (like Mr, Dr, Prof; no full stop)")
-    for label, value in (("First name", first_name), ("Last name", last_name)):
-        if not value:
-            problems.append(f"{label} is missing")
-        _check_length(label, value, MAX_NAME, problems)
-    if not house:
-        problems.append("House name or number is missing")
-    _check_length("House name or number", house, MAX_HOUSE, problems)
-    for label, value in (
-        ("Title", title),
-        ("First name", first_name),
-        ("Last name", last_name),
-        ("House name or number", house),
-    ):
-        problems.extend(_text_problems(label, value))
-    if details.postcode != OVERSEAS_POSTCODE and not normalise_postcode(details.postcode):
-        problems.append(
-            f"Postcode '{details.postcode}' is not a UK postcode "
-            "(use X for a donor who lives outside the UK)"
+        found.append(
+            ("title", f"Title '{title}' is not 2 to 4 letters (like Mr, Dr, Prof; no full stop)")
         )
-    return problems
+    for name, label in (("first_name", "First name"), ("last_name", "Last name")):
+        value = getattr(details, name)
+        if not value:
+            found.append((name, f"{label} is missing"))
+        found += [(name, p) for p in _length_problems(label, value, MAX_NAME)]
+    if not details.house:
+        found.append(("house", "House name or number is missing"))
+    found += [
+        ("house", p) for p in _length_problems("House name or number", details.house, MAX_HOUSE)
+    ]
+    for name, label in (
+        ("title", "Title"),
+        ("first_name", "First name"),
+        ("last_name", "Last name"),
+        ("house", "House name or number"),
+    ):
+        found += [(name, p) for p in _text_problems(label, getattr(details, name))]
+    if details.postcode != OVERSEAS_POSTCODE and not normalise_postcode(details.postcode):
+        found.append(
+            (
+                "postcode",
+                f"Postcode '{details.postcode}' is not a UK postcode "
+                "(use X for a donor who lives outside the UK)",
+            )
+        )
+    return found
 
 
 def _text_problems(label: str, value: str) -> list[str]:
@@ -186,9 +196,193 @@ def _text_problems(label: str, value: str) -> list[str]:
     return problems
 
 
-def _check_length(label: str, value: str, maximum: int, problems: list[str]) -> None:
+def _length_problems(label: str, value: str, maximum: int) -> list[str]:
     if len(value) > maximum:
-        problems.append(f"{label} is {len(value)} characters; HMRC allows {maximum}")
+        return [f"{label} is {len(value)} characters; HMRC allows {maximum}"]
+    return []
+
+
+# At the door ------------------------------------------------------------------------------
+# What a person types is turned into what HMRC will read before anything is saved, by the
+# one function every form uses (`clean_for_hmrc`): so what is stored is what is claimed, a
+# donor sees any change to their letters before paying, and anything HMRC would refuse is
+# refused at once, with what to write instead.
+
+# The titles the forms offer (any other 2 to 4 letters will do as well), and long forms people
+# write that HMRC's 4 letters cannot hold.
+TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Rev")
+_KNOWN_TITLES = {t.lower(): t for t in (*TITLES, "Sir", "Dame", "Lady", "Lord", "Revd")}
+_KNOWN_TITLES |= {"doctor": "Dr", "professor": "Prof", "reverend": "Rev", "mister": "Mr"}
+# Curly and other apostrophes (phones type ’), primes and accents typed for one.
+_APOSTROPHES = frozenset("\u2018\u2019\u201a\u201b\u02b9\u02bb\u02bc\u02bd\u2032\uff07`\u00b4")
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+# Crown dependencies have postcodes HMRC's schedule accepts, but are not the UK for tax.
+_CROWN_DEPENDENCIES = {"JE": "Jersey", "GY": "Guernsey", "IM": "the Isle of Man"}
+_BFPO = re.compile(r"BFPO[0-9]{1,4}")
+
+UNREADABLE_NAME = (
+    "HMRC can only read names in Latin letters (A to Z; accents like é and ñ are fine). "
+    "Please write the name as it is on the bank card."
+)
+TITLE_HINT = (
+    "Write a title of 2 to 4 letters, like Mr, Mrs, Ms, Miss, Mx, Dr, Prof or Rev, or leave it "
+    "empty."
+)
+POSTCODE_HINT = (
+    "Enter a UK postcode, like G12 8QQ (for a home outside the UK, tick the box for that instead)."
+)
+BFPO_HINT = (
+    "HMRC does not accept a BFPO number as a postcode. Enter the BFPO's own postcode, which "
+    "starts BF1 (like BF1 4FB)."
+)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Details as HMRC will read them, and what (if anything) stops HMRC accepting them."""
+
+    details: GiftAidDetails  # what to store: every character one HMRC keeps
+    problems: dict[str, str] = field(default_factory=dict)  # field name -> what to write instead
+    changed: tuple[str, ...] = ()  # fields whose letters cleaning changed (shown to the donor)
+    notes: tuple[str, ...] = ()  # what a donor should know before declaring (Crown dependencies)
+    missing: tuple[str, ...] = ()  # required fields left empty (a form says so in its own words)
+
+    @property
+    def as_sent(self) -> GiftAidDetails:
+        """The details exactly as they go on HMRC's schedule."""
+        return as_hmrc_reads(self.details)
+
+    @property
+    def key(self) -> str:
+        """The details as sent, in one string: a page that shows them carries it back, so the
+        form knows the donor has seen this very version."""
+        return "|".join(astuple(self.as_sent))
+
+    @property
+    def name_as_sent(self) -> str:
+        """Title, first and last name as HMRC will read them, in one line."""
+        sent = self.as_sent
+        return " ".join(p for p in (sent.title, sent.first_name, sent.last_name) if p)
+
+
+def clean_for_hmrc(typed: GiftAidDetails, *, overseas: bool = False) -> Cleaned:
+    """Turn what a person typed into what HMRC will read: Unicode NFC, invisible characters
+    gone, spaces single, curly apostrophes straight, dashes plain, Latin letters HMRC would
+    delete (Ł, ŵ, ő) transliterated into its range while those it keeps (é, ü, ß) stay. With
+    `overseas` the postcode is X and the house field holds the address. Every problem HMRC
+    would find is reported against its field; nothing is truncated."""
+    problems: dict[str, str] = {}
+    changed: list[str] = []
+    missing: list[str] = []
+    title, title_changed, foreign = _clean_title(typed.title)
+    # Nothing left of a title typed in another script or in emoji is no title: say so.
+    if foreign or (title_changed and not title) or (title and not _HMRC_TITLE.fullmatch(title)):
+        problems["title"] = TITLE_HINT
+    texts = {"title": title}
+    for name, maximum in (("first_name", MAX_NAME), ("last_name", MAX_NAME), ("house", MAX_HOUSE)):
+        text, letters_changed, foreign = hmrc_text(getattr(typed, name))
+        texts[name] = text
+        if letters_changed:
+            changed.append(name)
+        if not text and not foreign and not letters_changed:
+            missing.append(name)  # nothing typed but spaces and invisible characters
+        problem = _text_problem(name, text, foreign, letters_changed, maximum, overseas)
+        if problem:
+            problems[name] = problem
+    if title_changed:
+        changed.insert(0, "title")
+    postcode, problem, notes = _clean_postcode(typed.postcode, overseas)
+    if not postcode:
+        missing.append("postcode")
+    if problem:
+        problems["postcode"] = problem
+    details = GiftAidDetails(postcode=postcode, **texts)
+    # The schedule's own rules have the last word, so nothing the door lets in is refused later.
+    for name, problem in _problems_by_field(details):
+        problems.setdefault(name, problem)
+    return Cleaned(details, problems, tuple(changed), notes, tuple(missing))
+
+
+def hmrc_text(typed: str) -> tuple[str, bool, bool]:
+    """`typed` in characters HMRC keeps, whether any letter had to change (a donor should see
+    it), and whether it holds letters of a script other than Latin (which cannot be sent)."""
+    kept: list[str] = []
+    changed = foreign = False
+    for ch in unicodedata.normalize("NFC", typed or ""):
+        if ch.isspace():  # tabs, line breaks, no-break and other spaces
+            kept.append(" ")
+        elif ch in _APOSTROPHES:
+            kept.append("'")
+        elif ch in _DASHES:
+            kept.append("-")
+        elif _invisible(ch):
+            continue
+        elif not _HMRC_DELETES.match(ch):
+            kept.append(ch)
+        elif unicodedata.category(ch)[0] == "L" and "LATIN" not in unicodedata.name(ch, ""):
+            foreign = True
+        else:
+            changed = True
+            if unicodedata.category(ch)[0] in "LNP":  # Ł -> L, œ -> oe, ٣ -> 3, … -> ...
+                kept.append(re.sub(r"[^\x20-\x7e]", "", anyascii(ch)))
+            # Symbols, emoji and stray combining marks are simply left out.
+    return re.sub(" {2,}", " ", "".join(kept)).strip(), changed, foreign
+
+
+def _invisible(ch: str) -> bool:
+    """Zero-width spaces and joiners, BOM, bidi controls, soft hyphens, control characters,
+    variation selectors: nothing anyone sees, so nothing to show or send."""
+    category = unicodedata.category(ch)
+    return (
+        category in ("Cc", "Cf")
+        or ch == "\u034f"  # combining grapheme joiner
+        or unicodedata.name(ch, "").startswith("VARIATION SELECTOR")
+    )
+
+
+def _clean_title(typed: str) -> tuple[str, bool, bool]:
+    text, changed, foreign = hmrc_text(typed)
+    letters = re.sub(r"[.\s]", "", text)  # "Dr." and "M r s" as people type them
+    return _KNOWN_TITLES.get(letters.lower(), letters), changed, foreign
+
+
+def _text_problem(name, text, foreign, letters_changed, maximum, overseas) -> str | None:
+    house = name == "house"
+    # Another script, or nothing readable left (only emoji, only punctuation).
+    if foreign or ((text or letters_changed) and not re.search(r"[^\W_]", text)):
+        if house:
+            return "HMRC can only read Latin letters and numbers: please write it in those."
+        return UNREADABLE_NAME
+    if len(text) > maximum:
+        if house and overseas:
+            return (
+                f"HMRC takes at most {MAX_HOUSE} characters for an address outside the UK "
+                f"(this is {len(text)}): the house number, street and town will do."
+            )
+        initial = "; an initial will do" if name == "first_name" else ""
+        return f"Use {maximum} characters or fewer (this is {len(text)}{initial})."
+    if text.startswith(_FORMULA_START):
+        return f"Start with a letter or number, not '{text[0]}'."
+    return None
+
+
+def _clean_postcode(typed: str, overseas: bool) -> tuple[str, str | None, tuple[str, ...]]:
+    compact = re.sub(" ", "", hmrc_text(typed)[0]).upper()
+    if overseas or compact == OVERSEAS_POSTCODE:
+        return OVERSEAS_POSTCODE, None, ()
+    if _BFPO.fullmatch(compact):
+        return compact, BFPO_HINT, ()
+    postcode = normalise_postcode(compact)
+    if postcode is None:
+        return compact, POSTCODE_HINT, ()
+    place = _CROWN_DEPENDENCIES.get(postcode[:2]) if postcode[2].isdigit() else None
+    if place is None:
+        return postcode, None, ()
+    note = (
+        f"{place[0].upper()}{place[1:]} is not part of the UK for tax: add Gift Aid only if you "
+        "pay UK Income Tax or Capital Gains Tax."
+    )
+    return postcode, None, (note,)
 
 
 def details_of(donation) -> GiftAidDetails:

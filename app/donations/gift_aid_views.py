@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
+from app.donations.forms import DonorGiftAidFields, donor_gift_aid_fields
 from app.donations.gift_aid import (
     OVERSEAS_POSTCODE,
     claim_pence,
@@ -16,16 +17,15 @@ from app.donations.gift_aid import (
     sponsorship_wording,
 )
 from app.events.service import get_event
-from app.organiser.forms import GiftAidFieldsMixin
 from app.organiser.gift_aid_fix import AskLinkExpired, complete_by_donor, donation_for_ask_link
 
 bp = Blueprint("gift_aid_details", __name__, url_prefix="/gift-aid")
 
 
-class DonorGiftAidForm(GiftAidFieldsMixin, FlaskForm):
+class DonorGiftAidForm(DonorGiftAidFields, FlaskForm):
     """The donor's own name and home address, the declaration and the sponsorship answer."""
 
-    overseas = BooleanField("I live outside the UK")
+    title, first_name, last_name, house, postcode, overseas = donor_gift_aid_fields()
     declare = BooleanField(
         "Yes, I want to Gift Aid this donation",
         validators=[DataRequired("Tick the box to make the Gift Aid declaration")],
@@ -62,13 +62,17 @@ def complete(token: str):
         postcode="" if overseas else donation.gift_aid_postcode,
         overseas=overseas,
     )
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and not form.gift_aid_unseen():
         done = complete_by_donor(donation.id, form.gift_aid_details())
         if done is None:
             return _closed("complete")
         still = claim_problems(done)
         return render_template(
-            "donations/gift_aid_details_done.html", donation=done, problems=still, event=event
+            "donations/gift_aid_details_done.html",
+            donation=done,
+            problems=still,
+            event=event,
         )
     return render_template(
         "donations/gift_aid_details.html",
@@ -79,4 +83,6 @@ def complete(token: str):
         gift_aid=gift_aid_on(claim_pence(donation)),
         declaration=declaration_text(donation.amount_pence, event.charity_name),
         sponsorship=sponsorship_wording(sponsorship_version(event.charity_pays_event_costs)),
+        preview=form.gift_aid_preview(),
+        check_gift_aid=valid,  # valid, but not yet seen as HMRC will read it
     ), 422 if form.errors else 200

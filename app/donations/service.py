@@ -14,7 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from app import payments
 from app.database import begin_write
 from app.donations.forms import OTHER, PRESETS_PENCE, DonationForm
-from app.donations.gift_aid import DECLARATION_VERSION, own_page_flag, sponsorship_version
+from app.donations.gift_aid import (
+    DECLARATION_VERSION,
+    GiftAidDetails,
+    own_page_flag,
+    sponsorship_version,
+)
 from app.events.service import get_event, public_pages_clause
 from app.extensions import db
 from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, utcnow
@@ -36,6 +41,7 @@ class ResumeLinkExpired(Exception):
     """A "back to the form" link older than any Checkout Session it could have come from."""
 
 
+NO_DETAILS = GiftAidDetails(title="", first_name="", last_name="", house="", postcode="")
 # A request that claimed a donation's checkout and then died (a crashed worker) holds the
 # claim no longer than this; the retry then sends the very same request to Stripe.
 CLAIM_LIFETIME = timedelta(minutes=2)
@@ -140,11 +146,13 @@ def _fill(donation: Donation, form: DonationForm, page: SponsorPage | None, even
     donation.gift_aid = gift_aid
     donation.gift_aid_declaration_version = DECLARATION_VERSION if gift_aid else ""
     donation.gift_aid_declared_at = utcnow() if gift_aid else None
-    donation.gift_aid_title = (form.title.data or "").strip() if gift_aid else ""
-    donation.gift_aid_first_name = form.first_name.data.strip() if gift_aid else ""
-    donation.gift_aid_last_name = form.last_name.data.strip() if gift_aid else ""
-    donation.gift_aid_house = form.house.data.strip() if gift_aid else ""
-    donation.gift_aid_postcode = form.postcode.data if gift_aid else ""
+    # As HMRC will read them (the form cleaned them and showed the donor any change).
+    details = form.gift_aid_details() if gift_aid else NO_DETAILS
+    donation.gift_aid_title = details.title
+    donation.gift_aid_first_name = details.first_name
+    donation.gift_aid_last_name = details.last_name
+    donation.gift_aid_house = details.house
+    donation.gift_aid_postcode = details.postcode
     donation.gift_aid_confirmed_sponsorship = gift_aid
     version = sponsorship_version(event.charity_pays_event_costs) if gift_aid else ""
     donation.gift_aid_sponsorship_version = version

@@ -28,6 +28,10 @@ def donate(slug: str | None = None):
         return _form_page(form, event, page, closed=True), 409
     if not form.validate():
         return _form_page(form, event, page), 422
+    if form.gift_aid_unseen():
+        # Cleaning changed what HMRC will read: the donor sees it before paying, and sends
+        # the form again to go on (or changes their details).
+        return _form_page(form, event, page, check_gift_aid=True)
     donation = service.record_pending(form, page, event)
     service.remember_in_browser(donation)
     try:
@@ -47,14 +51,21 @@ def donate(slug: str | None = None):
 @bp.post("/check")
 @bp.post("/<slug>/check")
 def check_field(slug: str | None = None):
-    """htmx: the error (or none) for the field just changed, and the card-fee note."""
+    """htmx: the error (or none) for the field just changed, the card-fee note, and how HMRC
+    will read the Gift Aid details."""
     event = service.event_or_404()
     form = service.new_form(event, request.form)
     form.validate()
     field = request.headers.get("X-Changed-Field", "")  # set by static/js/plunge.js
     errors = getattr(form, field).errors if field in form else []
     fee = service.fee_for(event, form.amount_pence)
-    body = render_template("donations/_field_check.html", errors=errors, fee=fee, event=event)
+    body = render_template(
+        "donations/_field_check.html",
+        errors=errors,
+        fee=fee,
+        event=event,
+        preview=form.gift_aid_preview(),
+    )
     if field not in form:
         return htmx_response(body, reswap="none")
     return htmx_response(body, retarget=f"#{field}-error", reswap="innerHTML")
@@ -110,6 +121,7 @@ def _form_page(form, event, page, **flags):
         event=event,
         page=page,
         fee=service.fee_for(event, amount),
+        preview=form.gift_aid_preview(),
         declaration=declaration_text(amount, event.charity_name),
         sponsorship_confirmation=sponsorship_wording(
             sponsorship_version(event.charity_pays_event_costs)

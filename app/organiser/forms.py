@@ -26,14 +26,8 @@ from wtforms.validators import (
     Optional,
 )
 
-from app.donations.gift_aid import (
-    MAX_HOUSE,
-    MAX_NAME,
-    MAX_TITLE,
-    OVERSEAS_POSTCODE,
-    GiftAidDetails,
-    normalise_postcode,
-)
+from app.donations.forms import GiftAidFields, gift_aid_fields
+from app.donations.gift_aid import MAX_HOUSE
 from app.forms import pence_from_pounds, strip
 from app.timefmt import LONDON
 
@@ -63,80 +57,27 @@ class _Prefixed(FlaskForm):
         super().__init__(*args, **kwargs)
 
 
-class GiftAidFieldsMixin:
-    """A Gift Aid declaration as written on a paper sponsorship form (HMRC's minimum)."""
+class _PaperGiftAid(GiftAidFields):
+    """A Gift Aid declaration as written on a paper sponsorship form (HMRC's minimum), or
+    corrected from the donor's own words: HMRC's rules, in the organiser's words."""
 
-    title = StringField(
-        "Title (optional)",
-        filters=[strip],
-        validators=[
-            Optional(),
-            Length(max=MAX_TITLE, message=f"Use {MAX_TITLE} characters or fewer, like Mrs"),
-        ],
+    required = {
+        "first_name": "Enter the donor's first name for Gift Aid",
+        "last_name": "Enter the donor's last name for Gift Aid",
+        "house": "Enter the house name or number for Gift Aid",
+        "postcode": "Enter a UK postcode, like G12 8QQ, or tick 'The donor lives outside the UK'",
+    }
+    postcode_hint = required["postcode"]
+
+
+def _paper_gift_aid_fields() -> tuple:
+    return gift_aid_fields(
+        "The donor lives outside the UK",
+        f"For a donor living outside the UK, their address ({MAX_HOUSE} characters at most).",
     )
-    first_name = StringField(
-        "First name",
-        filters=[strip],
-        validators=[Length(max=MAX_NAME, message=f"Use {MAX_NAME} characters or fewer")],
-    )
-    last_name = StringField(
-        "Last name",
-        filters=[strip],
-        validators=[Length(max=MAX_NAME, message=f"Use {MAX_NAME} characters or fewer")],
-    )
-    house = StringField(
-        "House name or number",
-        filters=[strip],
-        description=(
-            f"For a donor living outside the UK, their address ({MAX_HOUSE} characters at most)."
-        ),
-        validators=[Length(max=MAX_HOUSE, message=f"Use {MAX_HOUSE} characters or fewer")],
-    )
-    postcode = StringField("Postcode", filters=[strip], validators=[Length(max=10)])
-    overseas = BooleanField("The donor lives outside the UK")
-
-    def _needs_gift_aid(self) -> bool:
-        return True
-
-    def _required(self, field, message):
-        if self._needs_gift_aid() and not field.data:
-            raise ValidationError(message)
-
-    def validate_first_name(self, field):
-        """HMRC needs a first name (or initial)."""
-        self._required(field, "Enter the donor's first name for Gift Aid")
-
-    def validate_last_name(self, field):
-        """HMRC needs a last name."""
-        self._required(field, "Enter the donor's last name for Gift Aid")
-
-    def validate_house(self, field):
-        """HMRC needs the house name or number (or, abroad, the address)."""
-        self._required(field, "Enter the house name or number for Gift Aid")
-
-    def validate_postcode(self, field):
-        """A UK postcode, or nothing for a donor who lives abroad."""
-        if not self._needs_gift_aid() or self.overseas.data:
-            return
-        postcode = normalise_postcode(field.data or "")
-        if postcode is None:
-            raise ValidationError(
-                "Enter a UK postcode, like G12 8QQ, or tick 'The donor lives outside the UK'"
-            )
-        field.data = postcode
-
-    def gift_aid_details(self) -> GiftAidDetails:
-        """The declaration's details, normalised as they are stored."""
-        return GiftAidDetails(
-            title=self.title.data or "",
-            first_name=self.first_name.data,
-            last_name=self.last_name.data,
-            house=self.house.data,
-            postcode=OVERSEAS_POSTCODE if self.overseas.data else self.postcode.data,
-        )
 
 
-class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
+class OfflineDonationForm(_PaperGiftAid, FlaskForm):
     """Cash or a cheque an organiser has in hand: counted as soon as it is saved."""
 
     amount_pence: int | None = None
@@ -175,12 +116,14 @@ class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
         validators=[Length(max=REASON_MAX, message=f"Use {REASON_MAX} characters or fewer")],
     )
     gift_aid = BooleanField("The donor made a Gift Aid declaration on the sponsorship form")
+    title, first_name, last_name, house, postcode, overseas = _paper_gift_aid_fields()
 
     def __init__(self, *args, recipients: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.recipient.choices = [SelectChoice(value, label) for value, label in recipients]
 
-    def _needs_gift_aid(self) -> bool:
+    def gift_aid_needed(self) -> bool:
+        """Only a donor who ticked Gift Aid on the paper form needs the details."""
         return bool(self.gift_aid.data)
 
     def validate_amount(self, field):
@@ -200,10 +143,11 @@ class OfflineDonationForm(GiftAidFieldsMixin, FlaskForm):
         return datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).astimezone(UTC)
 
 
-class GiftAidCorrectionForm(GiftAidFieldsMixin, _Prefixed):
+class GiftAidCorrectionForm(_PaperGiftAid, _Prefixed):
     """Correct a donor's Gift Aid details (a typo that HMRC would refuse)."""
 
     default_prefix = "giftaid"
+    title, first_name, last_name, house, postcode, overseas = _paper_gift_aid_fields()
     reason = reason_field(
         "Why the change? (For the history.)",
         "Say where the corrected details came from",

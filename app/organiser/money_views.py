@@ -32,7 +32,10 @@ def record_offline():
             note=form.note.data or "",
             gift_aid=form.gift_aid_details() if form.gift_aid.data else None,
         )
-        flash(f"Recorded {format_pence(donation.amount_pence)}. It counts now.", "success")
+        flash(
+            f"Recorded {format_pence(donation.amount_pence)}. It counts now.{_as_sent(form)}",
+            "success",
+        )
         return redirect(url_for("organiser.money.record_offline"), 303)
     status = 422 if form.errors else 200
     return render_template("organiser/offline.html", form=form), status
@@ -139,6 +142,19 @@ def correct_donation_gift_aid(donation_id: int):
         if problems:
             flash("Saved. The Gift Aid still can't be claimed: " + "; ".join(problems), "info")
         else:
-            flash("The Gift Aid details are corrected: its Gift Aid can be claimed.", "success")
+            flash(
+                f"The Gift Aid details are corrected: its Gift Aid can be claimed.{_as_sent(form)}",
+                "success",
+            )
         return redirect(url_for("organiser.show_donation", donation_id=donation_id), 303)
     return donation_page(donation_id, 422, gift_aid_form=form)
+
+
+def _as_sent(form) -> str:
+    """A word on how HMRC will read the Gift Aid name, when cleaning changed its letters."""
+    cleaned = form.cleaned
+    if cleaned is None or not cleaned.changed:
+        return ""
+    return (
+        f" HMRC will read the Gift Aid details as: {cleaned.name_as_sent}, {cleaned.as_sent.house}."
+    )

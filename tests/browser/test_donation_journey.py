@@ -1,7 +1,12 @@
 """A donor in a real browser: the form, Stripe's (sandbox) checkout page, the thanks, the bar."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Donation
 
 pytestmark = pytest.mark.browser
 
@@ -167,3 +172,25 @@ def test_another_amount_stays_shown_and_usable_without_javascript(
     tab.get_by_role("button", name="Continue to secure payment").click()
     expect(tab.get_by_role("button", name="Donate £7.50")).to_be_visible()
     context.close()
+
+
+def test_a_donor_sees_how_hmrc_will_read_their_name_as_they_type_and_pays_straight_on(
+    live_server, stripe_sandbox, event, page, axe
+):
+    fill_donation(page, live_server)
+    page.wait_for_load_state()  # htmx is listening
+    page.get_by_label("Title (optional)").fill("Dr.")
+    first_name = page.get_by_label("First name")
+    first_name.fill("Łukasz")
+    first_name.blur()
+    expect(page.locator("#gift-aid-preview")).to_contain_text(
+        "We'll send HMRC your name as: Dr Lukasz Campbell"
+    )
+    expect(first_name).to_have_accessible_description(re.compile("Dr Lukasz Campbell"))
+    assert axe(page) == []
+    # Seen as they typed: the button goes straight to payment, stored as HMRC will read it.
+    page.get_by_role("button", name="Continue to secure payment").click()
+    expect(page.get_by_text("TEST MODE").first).to_be_visible()
+    with event.app_context():
+        [donation] = db.session.query(Donation).all()
+        assert (donation.gift_aid_title, donation.gift_aid_first_name) == ("Dr", "Lukasz")
