@@ -361,7 +361,7 @@ def test_a_thank_you_saved_through_htmx_is_announced(live_server, world, browse)
     expect(announcer).to_have_attribute("role", "status")
     expect(announcer).to_be_empty()
     tab.get_by_role("button", name="Save reply").first.click()
-    expect(announcer).to_have_text("Reply saved.")
+    expect(announcer).to_have_text("Reply saved and emailed to them.")
 
 
 def test_a_form_left_open_too_long_shows_why_in_place_and_takes_focus_there(
