@@ -250,7 +250,7 @@ def test_refused_donations_are_listed_on_the_claims_page_and_left_out(make, orga
     assert f'href="/organiser/donations/{bad}">#{bad}</a>' in html
     assert "Postcode &#39;NOWHERE&#39; is not a UK postcode" in html
     assert f"#{good}</a>" not in html
-    assert "Gift Aid to fix" in html  # where to put it right
+    assert "Gift Aid needs attention" in html  # where to put it right
     rows = schedule_csv(organiser)
     assert len(rows) == 2 and rows[1][8] == "10.00"
 
