@@ -32,12 +32,8 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(levelname)s %(name)s %(message)s",
-            "rename_fields": {"levelname": "level", "name": "logger"},
-            "timestamp": "time",
-        },
+        # The app's own formatter: the same fields in the same order, email addresses masked.
+        "json": {"()": "app.logs.json_formatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [-] %(message)s"},
     },
     "handlers": {
