@@ -221,7 +221,8 @@ def deployment(deploy_database, _stripe_sandbox, _smtp_server, tmp_path_factory)
     conf.write_text(_nginx_conf(folder, site))
     with (folder / "error.log").open("ab") as out:
         nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-p", str(folder), "-g", "daemon off;"],
+            [NGINX, "-c", str(conf), "-p", str(folder), "-e", str(folder / "error.log")]
+            + ["-g", "daemon off;"],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
