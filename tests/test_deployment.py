@@ -310,16 +310,21 @@ def test_a_donation_through_nginx_and_two_gunicorn_instances(
     pages = [r for r in ours if "/static/" not in r.url]
     assert pages and all("x-request-id" in r.headers for r in pages)
     css = requests.get(
-        base + "/static/css/plunge.css", verify=cert, headers={"Accept-Encoding": "gzip"}
+        base + "/static/css/plunge.css",
+        verify=cert,
+        headers={"Accept-Encoding": "gzip"},
+        timeout=10,
     )
     assert css.status_code == 200
     assert css.headers["Content-Encoding"] == "gzip"
     max_age = int(re.search(r"max-age=(\d+)", css.headers["Cache-Control"]).group(1))
     assert max_age >= 7 * 24 * 3600
     assert "x-request-id" not in css.headers  # nginx served it, not the app
-    html = requests.get(base + "/", verify=cert, headers={"Accept-Encoding": "gzip"})
+    html = requests.get(base + "/", verify=cert, headers={"Accept-Encoding": "gzip"}, timeout=10)
     assert html.headers["Content-Encoding"] == "gzip"
-    plain = requests.get(f"http://127.0.0.1:{deployment['http_port']}/", allow_redirects=False)
+    plain = requests.get(
+        f"http://127.0.0.1:{deployment['http_port']}/", allow_redirects=False, timeout=10
+    )
     assert plain.status_code == 301 and plain.headers["Location"].startswith("https://")
 
     # Both instances served the donor (nginx balances round-robin), each request under the
