@@ -40,6 +40,8 @@ ACTIONS = {
     "page.unhide": "Restored a sponsor page",
     "organiser.invited": "Invited an organiser",
     "organiser.joined": "Organiser accepted an invitation",
+    "organiser.second_factor_reset": "Reset an organiser's second factor (a lost phone)",
+    "account.second_factor_on": "Turned on a second factor for log-in",
     "event.settings": "Changed the event's settings",
 }
 

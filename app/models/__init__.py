@@ -1,5 +1,6 @@
 """The data model, split by domain; import models from here."""
 
+from app.models.accounts import LoginSession, RecoveryCode, SecondFactor
 from app.models.audit import AuditEntry, AuditEntryChanged
 from app.models.donations import (
     Contribution,
@@ -52,6 +53,9 @@ __all__ = [
     "EVENT_SCOPE",
     "OutboxMessage",
     "Contribution",
+    "LoginSession",
+    "RecoveryCode",
+    "SecondFactor",
     "DisputeStatus",
     "Donation",
     "DonationSource",

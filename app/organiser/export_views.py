@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Response, abort, render_template, stream_with_context
 
+from app.auth.sessions import recent_password_required
 from app.models import utcnow
 from app.organiser import gift_aid_export
 from app.organiser.donations_export import donations_csv
@@ -40,6 +41,7 @@ def show_exports():
 
 
 @bp.get("/donations.csv")
+@recent_password_required()
 def download_donations():
     """Every donation, in every state, as CSV."""
     return _attachment(
@@ -48,6 +50,7 @@ def download_donations():
 
 
 @bp.get("/gift-aid.<fmt>")
+@recent_password_required()
 def download_gift_aid(fmt: str):
     """HMRC's Gift Aid schedule: one file, or a zip of files of 1,000 donations each."""
     if fmt not in gift_aid_export.FORMATS:

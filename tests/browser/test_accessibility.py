@@ -33,10 +33,12 @@ def world(make, live_server):
 
 def session_cookie(app, user_id: int) -> str:
     """The signed session cookie a log-in as this user would set (no password hashing)."""
+    from app.auth import sessions
+
     with app.test_request_context():
-        user = db.session.get(User, user_id)
+        token = sessions.start(db.session.get(User, user_id))
         serializer = app.session_interface.get_signing_serializer(app)
-        return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+        return serializer.dumps({"_user_id": token, "_fresh": True})
 
 
 @pytest.fixture
