@@ -24,7 +24,7 @@ class AuthActions:
 
     def csrf_token(self) -> str:
         """The session's CSRF token, as the page hands it to htmx."""
-        page = self.client.get("/auth/reset").get_data(as_text=True)
+        page = self.client.get("/privacy").get_data(as_text=True)
         return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
 
     def post(self, url: str, data: dict | None = None, prefix: str = "", **kwargs):

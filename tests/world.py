@@ -75,8 +75,8 @@ def build_world(make) -> World:
     """Put the world in the database of `make.app` (an app with a configured event)."""
     from app.auth import service as auth_service
     from app.donations.service import resume_token
-    from app.organiser.gift_aid_fix import ask_link
     from app.models import PendingSignup
+    from app.organiser.gift_aid_fix import ask_link
     from app.pages import photos
     from app.safety import checklist
 
