@@ -13,7 +13,7 @@ from tests.accounts import AuthActions
 @pytest.fixture
 def things(make, client):
     """An organiser, an instructor, a participant with a page, an update and a donation."""
-    make.user()
+    organiser_id = make.user()
     make.user("Ian Instructor", "ian@example.org", Role.INSTRUCTOR)
     page_id = make.participant()
     donation_id = make.donation(2000, page_id=page_id, message="Go on!")
@@ -25,7 +25,13 @@ def things(make, client):
         db.session.add(update)
         db.session.commit()
         update_id = update.id
-    return {"page": page_id, "donation": donation_id, "cash": cash_id, "update": update_id}
+    return {
+        "page": page_id,
+        "donation": donation_id,
+        "cash": cash_id,
+        "update": update_id,
+        "organiser": organiser_id,
+    }
 
 
 def routes(ids) -> dict[str, tuple[str, str]]:
@@ -54,6 +60,13 @@ def routes(ids) -> dict[str, tuple[str, str]]:
         "organiser.settings.edit_settings": ("GET", "/organiser/settings"),
         "organiser.settings.list_organisers": ("GET", "/organiser/organisers"),
         "organiser.settings.invite_organiser": ("POST", "/organiser/organisers/invite"),
+        "organiser.gift_aid.needs_attention": ("GET", "/organiser/gift-aid/attention"),
+        "organiser.gift_aid.ask": ("POST", f"/organiser/gift-aid/attention/{d}/ask"),
+        "organiser.gift_aid.claim_flagged": ("POST", f"/organiser/gift-aid/attention/{d}/claim"),
+        "organiser.settings.reset_second_factor": (
+            "POST",
+            f"/organiser/organisers/{ids['organiser']}/second-factor/reset",
+        ),
     }
 
 

@@ -297,3 +297,13 @@ def test_nobody_resets_their_own_and_participants_cannot(app, client, auth, sand
     assert refused.status_code == 403
     with app.app_context():
         assert db.session.get(User, sandra).second_factor is not None
+
+
+@pytest.mark.parametrize("typed", ["١٢٣٤٥٦", "12345", "1234567", "abcdef", "٣" * 12, "é" * 12])
+def test_odd_codes_are_just_wrong(client, auth, sandra, clock, typed):
+    auth.login(email=SANDRA)
+    enrol(client, auth, clock)
+    auth.logout()
+    auth.login(email=SANDRA)
+    assert auth.post("/auth/login/code", {"code": typed}).status_code == 422
+    assert auth.post("/auth/login/code", {"recovery_code": typed}).status_code == 422

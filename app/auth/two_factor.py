@@ -122,7 +122,8 @@ def check_totp(factor: SecondFactor, code: str) -> bool:
     """True, once, for a code from the app: the step it belongs to is stored, so the same
     code (or an older one) is refused afterwards, even by a second request at the same time."""
     code = _digits(code)
-    if not (code.isdigit() and len(code) == 6):
+    # isascii too: isdigit accepts other scripts' digits, which compare_digest refuses.
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return False
     totp = _totp(factor)
     now = utcnow().timestamp()
@@ -160,7 +161,7 @@ def new_recovery_codes(user: User) -> list[str]:
 def use_recovery_code(user: User, code: str) -> bool:
     """True if `code` is one of the user's unused recovery codes; it is used up at once (a
     second use, or a second request at the same moment, is refused)."""
-    if len(code) > 40:
+    if len(code) > 40 or not code.isascii():
         return False
     used = db.session.execute(
         update(RecoveryCode)
