@@ -87,7 +87,7 @@ def build_world(make) -> World:
     other_donation = make.donation(1500, page_id=callum_page, donor_name="Morag")
     pending = make.donation(1000, page_id=aisha_page, status=DonationStatus.PENDING)
     # A Gift Aid declaration with half a postcode: on the attention list, with the donor's link.
-    unclaimable = make.donation(2000, page_id=aisha_page, gift_aid=True, gift_aid_postcode="G12")
+    unclaimable = make.donation(2000, donor_name="Morag", gift_aid=True, gift_aid_postcode="G12")
     with make.app.test_request_context():
         page = db.session.get(SponsorPage, aisha_page)
         page.photo_filename = photos.store(photos.clean_jpeg(_jpeg()))
