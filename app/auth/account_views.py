@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, logout_user
 
 from app.auth import forms, sessions, two_factor
 from app.auth.roles import roles_required
+from app.database import begin_write
 from app.extensions import db
 from app.models import Role
 
@@ -37,7 +38,9 @@ def show_account():
 @bp.post("/logout-everywhere")
 def log_out_everywhere():
     """End every session of this account, on every browser and device, this one included."""
-    ended = sessions.end_all(current_user._get_current_object())
+    user = current_user._get_current_object()
+    begin_write()
+    ended = sessions.end_all(user)
     db.session.commit()
     logout_user()
     session.clear()
@@ -54,6 +57,7 @@ def renew_recovery_codes():
     user = current_user._get_current_object()
     if two_factor.confirmed(user) is None:
         return redirect(url_for("auth.two_factor.enrol"), 303)
+    begin_write()
     codes = two_factor.new_recovery_codes(user)
     db.session.commit()
     return render_template("auth/recovery_codes.html", codes=codes, renewed=True)

@@ -14,6 +14,7 @@ from flask import current_app, g, request, session
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import mail
+from app.database import begin_write
 from app.extensions import db, limiter
 from app.models import User, utcnow
 from app.urls import absolute_url
@@ -54,6 +55,7 @@ def _tell_owner(user: User | None, breach, column: str, template: str, subject: 
     if user is None:
         return
     try:
+        begin_write()
         mailed = getattr(user, column)
         if mailed is not None and mailed >= _window_started(breach):
             return

@@ -19,6 +19,7 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_fresh
 from sqlalchemy import delete, select, update
 
+from app.database import begin_write
 from app.extensions import db
 from app.models import LoginSession, User, utcnow
 
@@ -60,7 +61,11 @@ def reconfirm_after() -> timedelta:
 
 
 def start(user: User) -> str:
-    """A new server-side session for `user` (committed); returns the token for its cookie."""
+    """A new server-side session for `user` (committed); returns the token for its cookie.
+    Called as the last step of a log-in, once the caller has committed its own changes."""
+    # What was read so far (the account, its password hash) is done with: a fresh write
+    # transaction, or SQLite refuses the write if another request wrote meanwhile.
+    begin_write()
     now = utcnow()
     db.session.execute(
         delete(LoginSession).where(LoginSession.last_seen_at < now - FORGOTTEN_AFTER)
@@ -124,14 +129,17 @@ def keep_alive():
         row = g.login_session
         now = utcnow()
         if request.endpoint not in POLLED_ENDPOINTS and now - row.last_seen_at >= TOUCH_EVERY:
+            row_id = row.id
+            begin_write()  # the request has only read so far; see `start`
             db.session.execute(
-                update(LoginSession).where(LoginSession.id == row.id).values(last_seen_at=now)
+                update(LoginSession).where(LoginSession.id == row_id).values(last_seen_at=now)
             )
             db.session.commit()
         return None
     reason = g.pop("session_ended", "gone")
     expired = g.pop("expired_session_id", None)
     if expired is not None:
+        begin_write()
         db.session.execute(delete(LoginSession).where(LoginSession.id == expired))
         db.session.commit()
     session.pop("_user_id", None)
@@ -150,7 +158,9 @@ def end_this() -> None:
     """Log-out: this browser's session ends on the server too."""
     row = current()
     if row is not None:
-        db.session.execute(delete(LoginSession).where(LoginSession.id == row.id))
+        row_id = row.id
+        begin_write()
+        db.session.execute(delete(LoginSession).where(LoginSession.id == row_id))
         db.session.commit()
 
 
@@ -183,9 +193,10 @@ def password_is_recent() -> bool:
 
 def confirm_password() -> None:
     """The password was typed again in this session: it counts as recent from now."""
-    row = current()
+    row_id = current().id
+    begin_write()
     db.session.execute(
-        update(LoginSession).where(LoginSession.id == row.id).values(password_confirmed_at=utcnow())
+        update(LoginSession).where(LoginSession.id == row_id).values(password_confirmed_at=utcnow())
     )
     db.session.commit()
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select, update
 
 from app import audit
+from app.database import begin_write
 from app.extensions import db
 from app.models import RecoveryCode, SecondFactor, User, utcnow
 
@@ -67,9 +68,12 @@ def pending_factor(user: User) -> SecondFactor:
     """The secret being enrolled: the same one until a code confirms it (a reload shows the
     same QR code), replaced once it is old (an hour)."""
     factor = user.second_factor
-    if factor is not None and factor.confirmed_at is None:
-        if (utcnow() - factor.created_at).total_seconds() < 3600:
-            return factor
+    fresh = factor is not None and (utcnow() - factor.created_at).total_seconds() < 3600
+    if fresh and factor.confirmed_at is None:
+        return factor
+    begin_write()  # reads so far; a fresh write transaction (see app.database)
+    factor = user.second_factor
+    if factor is not None:
         db.session.delete(factor)
         db.session.flush()
     factor = SecondFactor(user=user, totp_secret=pyotp.random_base32(), created_at=utcnow())
@@ -186,8 +190,10 @@ def codes_left(user: User) -> int:
 
 def check_code(user: User, code: str) -> str | None:
     """'app' or 'recovery' for a right code (committed, so it can't be used again), else None."""
+    begin_write()  # the code is checked and used up in one write transaction
     factor = confirmed(user)
     if factor is None:
+        db.session.rollback()
         return None
     kind = None
     if check_totp(factor, code):
@@ -201,6 +207,7 @@ def check_code(user: User, code: str) -> str | None:
 def finish_enrolment(user: User, code: str) -> list[str] | None:
     """Confirm the pending secret with a code from the app: the factor is on, and the ten
     recovery codes are returned to be shown once. None if the code is wrong."""
+    begin_write()
     factor = user.second_factor
     if factor is None or factor.confirmed_at is not None or not check_totp(factor, code):
         db.session.rollback()
@@ -215,7 +222,9 @@ def finish_enrolment(user: User, code: str) -> list[str] | None:
 def reset(user: User, by: User) -> bool:
     """Another organiser resets a lost second factor: it and the recovery codes are gone, the
     account's sessions end, and the history says who did it. False if there was none."""
+    begin_write()
     if user.second_factor is None:
+        db.session.rollback()
         return False
     db.session.delete(user.second_factor)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
