@@ -46,8 +46,10 @@ def count_failure() -> None:
 
 
 def _window_started(breach) -> datetime:
-    reset_at = datetime.fromtimestamp(breach.reset_at, UTC)
-    return reset_at - timedelta(seconds=breach.limit.get_expiry())
+    # When the locked window began, a second early: storage reports its reset time to the
+    # whole second (Redis TTLs), and an email sent in this window must count as sent.
+    reset_at = datetime.fromtimestamp(breach.window[0], UTC)
+    return reset_at - timedelta(seconds=breach.limit.get_expiry() + 1)
 
 
 def _tell_owner(user: User | None, breach, column: str, template: str, subject: str) -> None:
