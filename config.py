@@ -92,6 +92,20 @@ class Config:
     # Error reports to Sentry (pip install '.[sentry]'); empty: off.
     SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
     SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
+    # Organisers' and instructors' sessions end after this long unused, and this long after
+    # log-in however busy; health answers, exports and changes to organisers ask for the
+    # password again once it was given more than PASSWORD_RECONFIRM_MINUTES ago.
+    STAFF_SESSION_IDLE_MINUTES = _env_int("STAFF_SESSION_IDLE_MINUTES", 120)
+    STAFF_SESSION_MAX_HOURS = _env_int("STAFF_SESSION_MAX_HOURS", 12)
+    PASSWORD_RECONFIRM_MINUTES = _env_int("PASSWORD_RECONFIRM_MINUTES", 15)
+    # Limits per account (on top of those per client address, Flask-Limiter's notation):
+    # failed log-ins to one address, wrong second-factor codes for one account, and emails
+    # (sign-up links, password resets) sent to one address.
+    LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 15 minutes")
+    CODE_FAILURES_PER_ACCOUNT = os.environ.get(
+        "CODE_FAILURES_PER_ACCOUNT", "5 per 15 minutes; 20 per day"
+    )
+    EMAILS_PER_ADDRESS = os.environ.get("EMAILS_PER_ADDRESS", "5 per hour; 20 per day")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -45,6 +45,8 @@ ACTIONS = {
     "organiser.joined": "Organiser accepted an invitation",
     "planner.invited": "Invited a planner",
     "planner.joined": "Planner accepted an invitation",
+    "organiser.second_factor_reset": "Reset an organiser's second factor (a lost phone)",
+    "account.second_factor_on": "Turned on a second factor for log-in",
     "event.settings": "Changed the event's settings",
 }
 

@@ -32,4 +32,7 @@ csrf = CSRFProtect()
 mail = Mail()
 htmx = Htmx()
 login_manager = LoginManager()
+# A session used from another address or browser is no longer "fresh": health answers,
+# exports and changes to organisers then ask for the password again (app.auth.sessions).
+login_manager.session_protection = "basic"
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

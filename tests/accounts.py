@@ -24,7 +24,7 @@ class AuthActions:
 
     def csrf_token(self) -> str:
         """The session's CSRF token, as the page hands it to htmx."""
-        page = self.client.get("/auth/reset").get_data(as_text=True)
+        page = self.client.get("/privacy").get_data(as_text=True)
         return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
 
     def post(self, url: str, data: dict | None = None, prefix: str = "", **kwargs):
@@ -39,3 +39,20 @@ class AuthActions:
     def logout(self):
         """Log out through the form."""
         return self.post("/auth/logout")
+
+
+class Clock:
+    """A clock a test moves by hand, for the modules that read `utcnow` (sessions, codes)."""
+
+    def __init__(self, monkeypatch, *modules):
+        from app.models import utcnow
+
+        self.now = utcnow()
+        for module in modules:
+            monkeypatch.setattr(module, "utcnow", lambda: self.now)
+
+    def forward(self, **delta) -> None:
+        """Move the time on by a `timedelta(**delta)`."""
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)

@@ -127,6 +127,27 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/auth/reset/forged", everyone("404")),
         Try("POST", "/auth/reset/forged", everyone("404"), {"password": "a new password!"}),
     ],
+    # Two steps to log in with a second factor: nobody in the world is waiting for a code.
+    "auth.enter_code": [
+        Try("GET", "/auth/login/code", everyone("303 /auth/login")),
+        Try("POST", "/auth/login/code", everyone("303 /auth/login"), {"code": "123456"}),
+    ],
+    "auth.confirm_password": [
+        Try("GET", "/auth/confirm-password", members("200")),
+        Try("POST", "/auth/confirm-password", members("422"), {"password": ""}),
+    ],
+    "auth.account.show_account": [Try("GET", "/auth/account", members("200"))],
+    "auth.account.log_out_everywhere": [
+        Try("POST", "/auth/account/logout-everywhere", members("303 /auth/login"))
+    ],
+    # Sandra has no second factor yet: she is sent to set one up before renewing its codes.
+    "auth.account.renew_recovery_codes": [
+        Try("POST", "/auth/account/recovery-codes", organisers("303 /auth/two-factor"))
+    ],
+    "auth.two_factor.enrol": [
+        Try("GET", "/auth/two-factor", organisers("200")),
+        Try("POST", "/auth/two-factor", organisers("422"), {"code": "nope"}),
+    ],
     "auth.accept_invite": [
         Try("GET", "/auth/invite/forged", everyone("404")),  # only a real emailed link works
         Try("POST", "/auth/invite/forged", everyone("404"), {"password": "a new password!"}),
@@ -370,6 +391,10 @@ TABLE: dict[str, list[Try]] = {
         Try("POST", "/organiser/settings", organisers("422"), {"name": ""}),
     ],
     "organiser.settings.list_organisers": [Try("GET", "/organiser/organisers", organisers("200"))],
+    # {user_id} is Aisha, a participant: she has no organiser's second factor to reset.
+    "organiser.settings.reset_second_factor": [
+        Try("POST", "/organiser/organisers/{user_id}/second-factor/reset", organisers("404"))
+    ],
     "organiser.settings.invite_organiser": [
         Try("POST", "/organiser/organisers/invite", organisers("422"), {})
     ],

@@ -95,7 +95,10 @@ def _routes(world, role: str) -> list[tuple[str, str]]:
             if route not in seen:
                 seen.add(route)
                 routes.append(route)
-    # Last, or the session (and its CSRF token) is gone for the routes after it.
+    # Log out everywhere reads no parameter and ends the session as log-out does: one of the
+    # two is enough, and it goes last, or the session (and its CSRF token) is gone for the
+    # routes after it.
+    routes = [route for route in routes if route != ("POST", "/auth/account/logout-everywhere")]
     return sorted(routes, key=lambda route: route == ("POST", "/auth/logout"))
 
 

@@ -15,7 +15,7 @@ from tests.accounts import AuthActions
 @pytest.fixture
 def things(make, client):
     """An organiser, an instructor, a participant with a page, an update and a donation."""
-    make.user()
+    organiser_id = make.user()
     make.user("Ian Instructor", "ian@example.org", Role.INSTRUCTOR)
     page_id = make.participant()
     donation_id = make.donation(2000, page_id=page_id, message="Go on!")
@@ -36,6 +36,7 @@ def things(make, client):
         "cash": cash_id,
         "update": update_id,
         "claim": claim_id,
+        "organiser": organiser_id,
     }
 
 
@@ -74,6 +75,10 @@ def routes(ids) -> dict[str, tuple[str, str]]:
         "organiser.settings.edit_settings": ("GET", "/organiser/settings"),
         "organiser.settings.list_organisers": ("GET", "/organiser/organisers"),
         "organiser.settings.invite_organiser": ("POST", "/organiser/organisers/invite"),
+        "organiser.settings.reset_second_factor": (
+            "POST",
+            f"/organiser/organisers/{ids['organiser']}/second-factor/reset",
+        ),
     }
 
 

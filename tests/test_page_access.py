@@ -118,6 +118,16 @@ def _attempts(victim) -> dict[str, list[tuple]]:
         "auth.logout": [("POST", "/auth/logout", {}, "", False)],
         "auth.request_reset": [("GET", "/auth/reset", None, "", False)],
         "auth.reset_password": [("GET", "/auth/reset/forged", None, "", False)],
+        "auth.enter_code": [("POST", "/auth/login/code", {"code": "123456"}, "", False)],
+        "auth.confirm_password": [("GET", "/auth/confirm-password?next=/me/page", None, "", False)],
+        "auth.account.show_account": [("GET", "/auth/account", None, "", False)],
+        "auth.account.log_out_everywhere": [
+            ("POST", "/auth/account/logout-everywhere", {}, "", False)
+        ],
+        "auth.account.renew_recovery_codes": [
+            ("POST", "/auth/account/recovery-codes", {}, "", False)
+        ],
+        "auth.two_factor.enrol": [("POST", "/auth/two-factor", {"code": "123456"}, "", False)],
     }
 
 

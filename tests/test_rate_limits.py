@@ -9,10 +9,13 @@ import re
 
 import pytest
 import redis
+from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db, limiter
+from app.models import OutboxMessage
 from tests import stripe_events
+from tests.accounts import PASSWORD
 from tests.conftest import skip_or_fail
 from tests.world import build_world
 
@@ -46,7 +49,7 @@ def limited(world, make, database_url):
 
     built = []
 
-    def build(storage: str = "memory://"):
+    def build(storage: str = "memory://", **overrides):
         built.append(
             create_app(
                 env="test",
@@ -55,6 +58,7 @@ def limited(world, make, database_url):
                     "STRIPE_WEBHOOK_SECRET": stripe_events.WEBHOOK_SECRET,
                     "RATELIMIT_ENABLED": True,
                     "RATELIMIT_STORAGE_URI": storage,
+                    **overrides,
                 },
             )
         )
@@ -161,3 +165,135 @@ def test_if_redis_goes_away_limits_are_counted_in_memory_not_refused(limited, wo
     visitor = _visitor(app, world, "auth.login")
     assert {visitor.send().status_code for _ in range(10)} == {422}
     assert visitor.send().status_code == 429
+
+
+# Limits per account: many addresses, one account ------------------------------------------
+
+
+def _outbox(app, subject: str) -> list[OutboxMessage]:
+    with app.app_context():
+        return list(db.session.scalars(select(OutboxMessage).filter_by(subject=subject)))
+
+
+LOCKED_OUT = "Someone is trying to log in to your account"
+
+
+def _guess(app, email: str, password: str = "a wrong guess!", address: str | None = None):
+    visitor = Visitor(app, "/auth/login", {"email": email, "password": password})
+    if address:
+        visitor.client.environ_base["REMOTE_ADDR"] = address
+    return visitor.send()
+
+
+def test_failed_log_ins_are_limited_per_account_across_many_addresses(limited, world):
+    app = limited()
+    # Ten wrong passwords for Aisha, each from an address of its own: no per-address limit
+    # is anywhere near, but the account's is reached.
+    assert [_guess(app, "aisha@example.org").status_code for _ in range(10)] == [422] * 10
+    locked = _guess(app, "aisha@example.org")
+    assert locked.status_code == 429
+    assert 1 <= int(locked.headers["Retry-After"]) <= 15 * 60
+    assert "too many failed log-ins to this email address" in locked.text
+    assert "reset your password" in locked.text
+    # The right password waits too (else guessing would go on), for every address...
+    assert _guess(app, "aisha@example.org", PASSWORD).status_code == 429
+    # ...while other accounts are untouched, even from the same addresses.
+    assert _guess(app, "callum@example.org", PASSWORD).status_code == 303
+
+    [mail] = _outbox(app, LOCKED_OUT)  # once per lock-out, not per refused try
+    assert mail.to_address == "aisha@example.org"
+    assert "try again in" in mail.body_text and "/auth/reset" in mail.body_text
+
+
+def test_an_address_without_an_account_is_locked_alike_and_nobody_is_emailed(limited, world):
+    app = limited()
+    statuses = [_guess(app, "nobody@example.org").status_code for _ in range(11)]
+    assert statuses == [422] * 10 + [429]
+    assert _outbox(app, LOCKED_OUT) == []
+
+
+def test_per_account_limits_hold_behind_a_proxy_whatever_x_forwarded_for_says(limited, world):
+    app = limited(TRUSTED_PROXIES=1)
+    statuses = []
+    for n in range(12):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # nginx
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{n + 1}"
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/auth/login").text).group(1)
+        data = {"csrf_token": token, "email": "aisha@example.org", "password": "a wrong guess!"}
+        statuses.append(client.post("/auth/login", data=data).status_code)
+    assert statuses == [422] * 10 + [429] * 2
+    assert len(_outbox(app, LOCKED_OUT)) == 1
+
+
+def test_the_lock_out_is_a_setting(limited, world):
+    app = limited(LOGIN_FAILURES_PER_ACCOUNT="3 per hour")
+    assert [_guess(app, "aisha@example.org").status_code for _ in range(4)] == [422] * 3 + [429]
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "subject"),
+    [
+        ("/auth/reset", {"email": "aisha@example.org"}, "Reset your password"),
+        (
+            "/auth/signup",
+            {"name": "Aisha", "email": "aisha@example.org", "password": PASSWORD},
+            "You already have an account",
+        ),
+        (
+            "/auth/signup",
+            {"name": "New", "email": "new-person@example.org", "password": PASSWORD},
+            "Confirm your email address",
+        ),
+    ],
+)
+def test_sign_up_and_reset_emails_are_limited_per_email_address(
+    limited, world, path, data, subject
+):
+    app = limited()
+    statuses = [Visitor(app, path, data).send().status_code for _ in range(6)]
+    assert statuses[:5] == [303] * 5 and statuses[5] == 429
+    refused = Visitor(app, path, data).send()
+    assert "sent as many emails to this address as we will for now" in refused.text
+    assert len(_outbox(app, subject)) == 5
+    # Someone else's address is not held up by it.
+    other = {**data, "email": "someone-else@example.org"}
+    assert Visitor(app, path, other).send().status_code == 303
+
+
+def _with_second_factor(app, email: str) -> str:
+    import pyotp
+
+    from app.models import SecondFactor, User, utcnow
+
+    secret = pyotp.random_base32()
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(email=email))
+        db.session.add(SecondFactor(user=user, totp_secret=secret, confirmed_at=utcnow()))
+        db.session.commit()
+    return secret
+
+
+def test_a_wrong_code_a_hundred_times_is_refused_clearly_and_never_a_500(limited, world):
+    import pyotp
+
+    app = limited()
+    secret = _with_second_factor(app, "sandra@example.org")
+    statuses = []
+    for n in range(100):
+        # A new address each time, as an attacker with many would; the account's limit holds.
+        visitor = Visitor(app, "/auth/login", {"email": "sandra@example.org", "password": PASSWORD})
+        assert visitor.send().headers["Location"] == "/auth/login/code"
+        visitor.path, visitor.data = "/auth/login/code", {"code": f"{n:06d}"}
+        page = visitor.client.get(visitor.path).text  # a new session after the password
+        visitor.token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        statuses.append(visitor.send().status_code)
+    assert statuses[:5] == [422] * 5 and set(statuses[5:]) == {429}
+    refused = visitor.send()
+    assert "Too many wrong codes have been given for this account" in refused.text
+    # Even the right code waits now, and nobody was logged in.
+    visitor.data = {"code": pyotp.TOTP(secret).now()}
+    assert visitor.send().status_code == 429
+    assert visitor.client.get("/organiser").status_code == 302
+    [mail] = _outbox(app, "Someone has your password: change it now")
+    assert mail.to_address == "sandra@example.org"

@@ -203,12 +203,18 @@ def _planning_world(organiser_id: int, planner_id: int) -> dict:
 
 
 def log_in_as(client: FlaskClient, world: World, role: str) -> None:
-    """Give `client` the session a log-in as `role` would (no password hashing: fast)."""
+    """Give `client` the session a log-in as `role` would (no password hashing: fast): a
+    server-side session, just started, fresh from this client's address and browser."""
     if role == "visitor":
         return
-    with client.application.app_context():
-        user = db.session.get(User, world.users[role])
-        session_id = user.get_id()
+    from app.auth import sessions
+    from app.extensions import login_manager
+
+    app = client.application
+    with app.test_request_context(environ_base=client.environ_base):
+        token = sessions.start(db.session.get(User, world.users[role]))
+        identifier = login_manager._session_identifier_generator()
     with client.session_transaction() as session:
-        session["_user_id"] = session_id
+        session["_user_id"] = token
         session["_fresh"] = True
+        session["_id"] = identifier

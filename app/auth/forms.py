@@ -87,3 +87,49 @@ class NewPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button (and its CSRF token): links in emails only show a page; the POST acts."""
+
+
+def _code_field(label: str, hint: str, numeric: bool) -> StringField:
+    kw = {"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
+    if numeric:
+        kw["inputmode"] = "numeric"
+    return StringField(
+        label,
+        description=hint,
+        filters=[_strip],
+        validators=[
+            DataRequired(f"Enter the {label[0].lower()}{label[1:]}"),
+            Length(max=40, message="That is too long to be a code"),
+        ],
+        render_kw=kw,
+    )
+
+
+class CodeForm(FlaskForm):
+    """The 6-digit code from the organiser's authenticator app."""
+
+    code = _code_field(
+        "Code from your authenticator app",
+        "The 6 digits the app shows for this site now, like 123456.",
+        numeric=True,
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    """One of the ten recovery codes, for a lost phone."""
+
+    recovery_code = _code_field(
+        "Recovery code",
+        "One of the codes you saved when you set up the app, like abcd-efgh-jkmn.",
+        numeric=False,
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    """The password again, before health answers, exports or changes to organisers."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password")],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -1,6 +1,7 @@
 """Who may use a route, by role: log in first, then 403 for any other role."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, url_for
 from flask_login import current_user, login_required
@@ -37,3 +38,13 @@ LANDING = {
 def landing_url(user) -> str:
     """Where `user` starts: the dashboard, the safety board or their own home."""
     return url_for(LANDING.get(user.role, "me.home"))
+
+
+def safe_next(target: str | None) -> str:
+    """Only ever go on to a path on this site, never to another one (open redirects); else
+    where the logged-in user starts."""
+    parts = urlsplit(target or "")
+    ok = target and target.startswith("/") and not parts.scheme and not parts.netloc
+    if not ok or target.startswith("//") or "\\" in target:
+        return landing_url(current_user)
+    return target

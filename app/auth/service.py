@@ -6,16 +6,16 @@ say "check your email", and log-in always says the same thing when it fails."""
 from datetime import timedelta
 from functools import cache
 
-from flask import current_app, g, session
+from flask import current_app, flash, g, session
 from flask_login import login_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit, mail
+from app.auth import sessions, two_factor
 from app.extensions import db
 from app.models import PendingSignup, Role, User, utcnow
-from app.numbers import whole_number
 from app.urls import absolute_url
 
 MIN_PASSWORD_LENGTH = 10
@@ -41,15 +41,10 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def load_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the session names the user and their password fingerprint, so
-    changing a password logs out every other session."""
-    user_id, _, fingerprint = session_id.partition(":")
-    number = whole_number(user_id)
-    user = db.session.get(User, number) if number is not None else None
-    if user is None or user.password_fingerprint != fingerprint:
-        return None
-    return user
+def load_user(token: str) -> User | None:
+    """Flask-Login's loader: the user of the server-side session the cookie names, while it
+    exists and is in date (see `app.auth.sessions`)."""
+    return sessions.load(token)
 
 
 def user_by_email(address: str) -> User | None:
@@ -67,10 +62,64 @@ def authenticate(address: str, password: str) -> User | None:
 
 
 def log_in(user: User) -> None:
-    """Start a fresh session for `user`: nothing from before log-in survives (session fixation)."""
+    """Start a fresh session for `user`: nothing from before log-in survives (session
+    fixation), and the server keeps a record of it, which logging out deletes."""
     session.clear()
     g.pop("csrf_token", None)  # Flask-WTF caches the old token per request
+    sessions.start(user)
     login_user(user)
+
+
+# How long the code step of a log-in waits after the password was given.
+SECOND_FACTOR_WAIT = timedelta(minutes=5)
+
+
+def password_accepted(user: User, next_url: str) -> bool:
+    """The password was right: log in now (True), or, with a second factor, remember in this
+    browser that only the code is missing (False) and let the code step finish it."""
+    if two_factor.confirmed(user) is None:
+        log_in(user)
+        return True
+    session.clear()
+    g.pop("csrf_token", None)
+    session["second_factor"] = {
+        "user": user.id,
+        "fp": user.password_fingerprint,
+        "at": int(utcnow().timestamp()),
+        "next": next_url,
+    }
+    return False
+
+
+def waiting_for_code() -> User | None:
+    """The account whose password this browser gave in the last few minutes, waiting for
+    its second-factor code (and whose password has not changed since)."""
+    pending = session.get("second_factor")
+    if not isinstance(pending, dict) or not isinstance(pending.get("at"), int):
+        return None
+    if utcnow().timestamp() - pending["at"] > SECOND_FACTOR_WAIT.total_seconds():
+        return None
+    user_id = pending.get("user")
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.password_fingerprint != pending.get("fp"):
+        return None
+    return user if two_factor.confirmed(user) is not None else None
+
+
+def finish_second_factor(user: User, code: str) -> str | None:
+    """A right code logs in (returns where to go next); a wrong one returns None."""
+    kind = two_factor.check_code(user, code)
+    if kind is None:
+        return None
+    next_url = session.get("second_factor", {}).get("next", "")
+    log_in(user)
+    if kind == "recovery":
+        left = two_factor.codes_left(user)
+        flash(
+            f"You used a recovery code: it won't work again. You have {left} left.",
+            "info",
+        )
+    return next_url
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
@@ -174,8 +223,10 @@ def user_for_reset(token: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password hash; older sessions and reset links stop working."""
+    """Store a new password hash; every session of the account ends and reset links stop
+    working."""
     user.password_hash = hash_password(password)
+    sessions.end_all(user)
     db.session.commit()
 
 

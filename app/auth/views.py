@@ -1,17 +1,23 @@
 """Sign up, log in and out, and reset a forgotten password."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import confirm_login, current_user, login_required, logout_user
 
-from app.auth import forms, service
-from app.auth.roles import landing_url
+from app.auth import forms, limits, service, sessions, two_factor
+from app.auth.account_views import bp as account_bp
+from app.auth.roles import landing_url, safe_next
+from app.auth.two_factor_views import bp as two_factor_bp
 from app.extensions import limiter
 from app.urls import url_if_exists
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 bp.add_app_template_global(url_if_exists, "url_if_exists")
+for child in (account_bp, two_factor_bp):
+    bp.register_blueprint(child)
+# Every request: a logged-in session is kept alive or ended (idle, too old, logged out
+# elsewhere); then an organiser who must have a second factor and has none is sent to enrol.
+bp.before_app_request(sessions.keep_alive)
+bp.before_app_request(two_factor.require_enrolment)
 
 # Slow down password guessing and mail-bombing someone's inbox; GETs are never limited.
 ATTEMPTS = "10 per minute; 50 per hour"
@@ -30,12 +36,14 @@ def _hx_redirect(endpoint: str):
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(ATTEMPTS, methods=["POST"])
+@limits.emails_sent()
 def signup():
     """Sign up: the answer is "check your email" whether or not the address has an account."""
     if current_user.is_authenticated:
         return _home()
     form = forms.SignupForm()
     if form.validate_on_submit():
+        limits.count_email()
         service.start_signup(form.name.data, form.email.data, form.password.data)
         session["check_email"] = {"address": form.email.data, "purpose": "signup"}
         return _hx_redirect("auth.check_email")
@@ -74,16 +82,21 @@ def confirm_signup(token: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(ATTEMPTS, methods=["POST"])
+@limits.login_failures()
 def login():
-    """Log in with email and password; one message for every way it can fail."""
+    """Log in with email and password (then the code, for a second factor); one message for
+    every way it can fail."""
     if current_user.is_authenticated:
         return _home()
     form = forms.LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.email.data, form.password.data)
         if user is not None:
-            service.log_in(user)
-            return redirect(_safe_next(request.args.get("next")), 303)
+            next_url = request.args.get("next", "")
+            if service.password_accepted(user, next_url):
+                return redirect(safe_next(next_url), 303)
+            return redirect(url_for("auth.enter_code"), 303)
+        limits.count_failure()
         form.password.errors.append(
             "That email address and password don't match an account. "
             "Check them, or reset your password."
@@ -91,18 +104,54 @@ def login():
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
-def _safe_next(target: str | None) -> str:
-    """Only ever go on to a path on this site, never to another one (open redirects)."""
-    parts = urlsplit(target or "")
-    ok = target and target.startswith("/") and not parts.scheme and not parts.netloc
-    if not ok or target.startswith("//") or "\\" in target:
-        return landing_url(current_user)
-    return target
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(ATTEMPTS, methods=["POST"])
+@limits.code_failures()
+def enter_code():
+    """The second step of an organiser's log-in: a code from their app, or a recovery code.
+    Until it is given, nobody is logged in."""
+    user = service.waiting_for_code()
+    if user is None:
+        flash("Please log in again: the code must come within 5 minutes of the password.", "info")
+        return redirect(url_for("auth.login"), 303)
+    app_form, recovery_form = forms.CodeForm(), forms.RecoveryCodeForm()
+    form = recovery_form if "recovery_code" in request.form else app_form
+    if form.validate_on_submit():
+        typed = form.data.get("code") or form.data.get("recovery_code")
+        next_url = service.finish_second_factor(user, typed)
+        if next_url is not None:
+            return redirect(safe_next(next_url), 303)
+        limits.count_failure()
+        wrong = "That code isn't right, or has been used. Check it and try again."
+        (form.code if form is app_form else form.recovery_code).errors.append(wrong)
+    status = 422 if form.errors else 200
+    return render_template(
+        "auth/login_code.html", form=app_form, recovery_form=recovery_form
+    ), status
+
+
+@bp.route("/confirm-password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(ATTEMPTS, methods=["POST"])
+def confirm_password():
+    """The password again, before health answers, exports and changes to organisers; then
+    back to where they were (a page on this site only)."""
+    form = forms.ConfirmPasswordForm()
+    if form.validate_on_submit():
+        if service.authenticate(current_user.email, form.password.data) is not None:
+            confirm_login()  # fresh again, from this address and browser
+            sessions.confirm_password()
+            return redirect(safe_next(request.args.get("next")), 303)
+        form.password.errors.append("That isn't your password. Check it and try again.")
+    status = 422 if form.errors else 200
+    return render_template("auth/confirm_password.html", form=form), status
 
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST with a CSRF token, so no other site can log you out)."""
+    """Log out (a POST with a CSRF token, so no other site can log you out). The session ends
+    on the server too: a copy of the cookie no longer logs anyone in."""
+    sessions.end_this()
     logout_user()
     session.clear()
     flash("You have logged out.", "info")
@@ -111,10 +160,12 @@ def logout():
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(ATTEMPTS, methods=["POST"])
+@limits.emails_sent()
 def request_reset():
     """Ask for a reset link; the answer is the same whether or not the address has an account."""
     form = forms.ResetRequestForm()
     if form.validate_on_submit():
+        limits.count_email()
         service.request_password_reset(form.email.data)
         session["check_email"] = {"address": form.email.data, "purpose": "reset"}
         return redirect(url_for("auth.check_email"), 303)
@@ -131,7 +182,9 @@ def reset_password(token: str):
     form = forms.NewPasswordForm()
     if form.validate_on_submit():
         service.set_password(user, form.password.data)
-        service.log_in(user)
+        if not service.password_accepted(user, ""):
+            flash("Your password has been changed. Now enter a code to log in.", "success")
+            return redirect(url_for("auth.enter_code"), 303)
         flash("Your password has been changed and you are logged in.", "success")
         return _home()
     return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200

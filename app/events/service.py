@@ -41,6 +41,7 @@ EDITABLE_FIELDS = (
     "fee_fixed_pence",
     "min_donation_pence",
     "max_donation_pence",
+    "organisers_need_second_factor",
 )
 
 

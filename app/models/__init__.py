@@ -1,5 +1,6 @@
 """The data model, split by domain; import models from here."""
 
+from app.models.accounts import LoginSession, RecoveryCode, SecondFactor
 from app.models.audit import AuditEntry, AuditEntryChanged
 from app.models.donations import (
     Contribution,
@@ -85,6 +86,9 @@ __all__ = [
     "PlanningMember",
     "PlanningReminders",
     "Stance",
+    "LoginSession",
+    "RecoveryCode",
+    "SecondFactor",
     "DisputeStatus",
     "Donation",
     "DonationSource",

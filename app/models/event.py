@@ -48,6 +48,8 @@ class Event(db.Model):
     charity_pays_event_costs: Mapped[bool] = mapped_column(default=False)
     gift_aid_fills_target: Mapped[bool] = mapped_column(default=False)
     pages_need_approval: Mapped[bool] = mapped_column(default=False)
+    # Organisers see donors' details and health data: this makes a second factor a must.
+    organisers_need_second_factor: Mapped[bool] = mapped_column(default=False)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

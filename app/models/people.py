@@ -36,6 +36,10 @@ class User(UserMixin, db.Model):
         default=Role.PARTICIPANT,
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the owner was last told their account was locked by failed log-ins, or by wrong
+    # second-factor codes: one email per lock-out, however many tries it refuses.
+    login_lockout_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    code_lockout_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     sponsor_page: Mapped["SponsorPage | None"] = relationship(  # noqa: F821
         back_populates="participant", uselist=False
@@ -52,9 +56,21 @@ class User(UserMixin, db.Model):
         links and logged-in sessions made before a change stop working."""
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
+    # Set by `app.auth.sessions.start` just before Flask-Login stores it in the cookie.
+    session_token = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Organisers and instructors: their sessions end after inactivity and a maximum."""
+        return self.role in (Role.ORGANISER, Role.INSTRUCTOR)
+
     def get_id(self) -> str:
-        """Flask-Login's session key: the id plus the password fingerprint (see `load_user`)."""
-        return f"{self.id}:{self.password_fingerprint}"
+        """Flask-Login's alternative id: the token of this log-in's server-side session (see
+        `app.auth.sessions`), never the user's id, so ending the session on the server ends
+        the cookie."""
+        if not self.session_token:
+            raise RuntimeError("log in through app.auth.service.log_in, which starts a session")
+        return self.session_token
 
 
 class PendingSignup(db.Model):

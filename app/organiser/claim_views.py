@@ -4,6 +4,7 @@ for a period (previewed first). Organisers only, like everything under /organise
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app.auth.sessions import recent_password_required
 from app.models import ClaimStatus
 from app.money import format_pence
 from app.organiser import gift_aid_claims
@@ -88,6 +89,7 @@ def show_claim(claim_id: int):
 
 
 @bp.get("/<int:claim_id>/claim.<fmt>")
+@recent_password_required()
 def download_claim(claim_id: int, fmt: str):
     """The claim's schedule as it was started: one file, or a zip of one per 1,000 lines."""
     claim = gift_aid_claims.claim_or_none(claim_id)

@@ -3,6 +3,7 @@ claim_views.py, so a donation is claimed once.)"""
 
 from flask import Blueprint, Response, render_template, stream_with_context
 
+from app.auth.sessions import recent_password_required
 from app.models import utcnow
 from app.organiser.donations_export import donations_csv
 from app.timefmt import to_london
@@ -35,6 +36,7 @@ def show_exports():
 
 
 @bp.get("/donations.csv")
+@recent_password_required()
 def download_donations():
     """Every donation, in every state, as CSV."""
     return attachment(

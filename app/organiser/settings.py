@@ -33,6 +33,7 @@ PLAIN_FIELDS = (
     "charity_pays_event_costs",
     "gift_aid_fills_target",
     "pages_need_approval",
+    "organisers_need_second_factor",
 )
 
 
@@ -117,6 +118,11 @@ class EventSettingsForm(FlaskForm):
     min_donation = StringField("Smallest donation, in pounds", filters=[strip])
     max_donation = StringField("Largest donation, in pounds", filters=[strip])
     pages_need_approval = BooleanField("Sponsor pages wait for an organiser's approval")
+    organisers_need_second_factor = BooleanField(
+        "Organisers must use a second factor to log in",
+        description="An app on their phone that gives a 6-digit code. An organiser without "
+        "one is asked to set it up before anything else.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,6 +5,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth import service as accounts
+from app.auth import two_factor
+from app.auth.forms import ConfirmForm
+from app.auth.sessions import recent_password_required
 from app.events.service import get_event
 from app.extensions import db
 from app.models import Role, User
@@ -29,6 +32,7 @@ def edit_settings():
 
 
 @bp.get("/organisers")
+@recent_password_required()
 def list_organisers():
     """Everyone who can see this dashboard, and a form to invite someone else."""
     return _organisers_page(forms.InviteForm(formdata=None))
@@ -38,10 +42,16 @@ def _organisers_page(form, status: int = 200):
     organisers = db.session.scalars(
         select(User).where(User.role == Role.ORGANISER).order_by(User.name)
     ).all()
-    return render_template("organiser/organisers.html", organisers=organisers, form=form), status
+    return render_template(
+        "organiser/organisers.html",
+        organisers=organisers,
+        form=form,
+        second_factor=two_factor.confirmed,
+    ), status
 
 
 @bp.post("/organisers/invite")
+@recent_password_required(back="organiser.settings.list_organisers")
 def invite_organiser():
     """Email someone a link to become an organiser (it works once, for a few days)."""
     form = forms.InviteForm()
@@ -54,3 +64,25 @@ def invite_organiser():
             flash(f"We've emailed an invitation to {form.email.data}.", "success")
             return redirect(url_for("organiser.settings.list_organisers"), 303)
     return _organisers_page(form, 422)
+
+
+@bp.post("/organisers/<int:user_id>/second-factor/reset")
+@recent_password_required(back="organiser.settings.list_organisers")
+def reset_second_factor(user_id: int):
+    """A lost phone: another organiser removes their second factor (and recovery codes), which
+    logs them out everywhere; they set a new one up at their next log-in."""
+    organiser = db.session.get(User, user_id)
+    if organiser is None or not organiser.is_organiser:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        if organiser.id == current_user.id:
+            flash("You can't reset your own second factor: ask another organiser.", "error")
+        elif two_factor.reset(organiser, by=current_user._get_current_object()):
+            flash(
+                f"{organiser.name}'s second factor is reset: they set up a new one when they "
+                "next log in.",
+                "success",
+            )
+        else:
+            flash(f"{organiser.name} has no second factor to reset.", "info")
+    return redirect(url_for("organiser.settings.list_organisers"), 303)

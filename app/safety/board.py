@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.roles import roles_required
+from app.auth.sessions import recent_password_required
 from app.models import Role
 from app.numbers import page_number
 from app.safety import bp, forms, on_the_day, roster, service
@@ -144,6 +145,7 @@ def check_in(user_id: int):
 
 @bp.get("/people/<int:user_id>")
 @roles_required(Role.ORGANISER)
+@recent_password_required()
 def show_person(user_id: int):
     """One participant's record: their answers, sign-offs and the full history."""
     person = service.person_or_404(user_id)
@@ -154,6 +156,7 @@ def show_person(user_id: int):
 
 @bp.get("/roster")
 @roles_required(Role.ORGANISER)
+@recent_password_required()
 def show_roster():
     """The day's roster, for printing: contacts, medical flags, guardian, cleared, check-in."""
     return render_template("safety/roster.html", rows=roster.rows())
@@ -161,6 +164,7 @@ def show_roster():
 
 @bp.get("/roster.csv")
 @roles_required(Role.ORGANISER)
+@recent_password_required()
 def download_roster():
     """The day's roster as a CSV file (it holds health data: keep it safe, delete it after)."""
     return roster.csv_response(roster.rows())

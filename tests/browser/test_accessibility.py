@@ -33,10 +33,12 @@ def world(make, live_server):
 
 def session_cookie(app, user_id: int) -> str:
     """The signed session cookie a log-in as this user would set (no password hashing)."""
+    from app.auth import sessions
+
     with app.test_request_context():
-        user = db.session.get(User, user_id)
+        token = sessions.start(db.session.get(User, user_id))
         serializer = app.session_interface.get_signing_serializer(app)
-        return serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+        return serializer.dumps({"_user_id": token, "_fresh": True})
 
 
 @pytest.fixture
@@ -144,6 +146,22 @@ STATES = [
     State("participant home", "participant", "/me"),
     State("participant home, thanking a donor", "participant", "/me", _thank_you_open),
     State("organiser home", "organiser", "/me"),
+    State("account", "participant", "/auth/account"),
+    State("account, an organiser", "organiser", "/auth/account"),
+    State("second factor set-up", "organiser", "/auth/two-factor"),
+    State(
+        "second factor set-up, errors",
+        "organiser",
+        "/auth/two-factor",
+        _submit("Turn on the second factor"),
+    ),
+    State("confirm your password", "organiser", "/auth/confirm-password"),
+    State(
+        "confirm your password, errors",
+        "organiser",
+        "/auth/confirm-password",
+        _submit("Confirm and continue"),
+    ),
     State("page editor", "participant", "/me/page"),
     State("page editor, errors", "participant", "/me/page", _page_editor_with_errors),
     State("page editor, a new page", "organiser", "/me/page"),
