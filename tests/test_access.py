@@ -42,6 +42,12 @@ def members(participant: str, other: str | None = None, organiser: str | None = 
     return answers(LOGIN, participant, other, organiser, planner="403")
 
 
+def account_holders(answer: str) -> dict[str, str]:
+    """Everyone's own account (sessions, password): visitors are sent to log in, every kind of
+    account answered alike, planners included."""
+    return answers(LOGIN, answer, answer, answer, planner=answer)
+
+
 def organisers(answer: str) -> dict[str, str]:
     """Organiser pages: visitors are sent to log in, participants and planners refused,
     organisers answered."""
@@ -133,12 +139,12 @@ TABLE: dict[str, list[Try]] = {
         Try("POST", "/auth/login/code", everyone("303 /auth/login"), {"code": "123456"}),
     ],
     "auth.confirm_password": [
-        Try("GET", "/auth/confirm-password", members("200")),
-        Try("POST", "/auth/confirm-password", members("422"), {"password": ""}),
+        Try("GET", "/auth/confirm-password", account_holders("200")),
+        Try("POST", "/auth/confirm-password", account_holders("422"), {"password": ""}),
     ],
-    "auth.account.show_account": [Try("GET", "/auth/account", members("200"))],
+    "auth.account.show_account": [Try("GET", "/auth/account", account_holders("200"))],
     "auth.account.log_out_everywhere": [
-        Try("POST", "/auth/account/logout-everywhere", members("303 /auth/login"))
+        Try("POST", "/auth/account/logout-everywhere", account_holders("303 /auth/login"))
     ],
     # Sandra has no second factor yet: she is sent to set one up before renewing its codes.
     "auth.account.renew_recovery_codes": [

@@ -77,7 +77,7 @@ def _tell_owner(user: User | None, breach, column: str, template: str, subject: 
 
 
 def _wait(breach) -> str:
-    from app.security import wait_in_words
+    from app.errors import wait_in_words
 
     seconds = max(1, int(breach.reset_at - utcnow().timestamp()))
     return wait_in_words(seconds)
