@@ -214,24 +214,29 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def configure_test_event() -> None:
+    """The tests' event, as an organiser would set it up (inside an app context)."""
+    from app.events.service import configure_event
+
+    configure_event(
+        name="Sponsored Abseil 2027",
+        starts_at=parse_london("2027-04-17 10:00"),
+        venue="Queen Margaret Tower, Glasgow",
+        description="Seventy metres.\n\nFor the carers' group.",
+        where_money_goes="Travel and respite for the group.",
+        above_target_text="Extra goes to next year's fund.",
+        contact_email="abseil@example.org",
+        charity_name="Carers Voice",
+        charity_number="SC012345",
+        charity_is_scottish=True,
+    )
+
+
 @pytest.fixture
 def event(app):
     """A configured event, as an organiser would set it up."""
-    from app.events.service import configure_event
-
     with app.app_context():
-        configure_event(
-            name="Sponsored Abseil 2027",
-            starts_at=parse_london("2027-04-17 10:00"),
-            venue="Queen Margaret Tower, Glasgow",
-            description="Seventy metres.\n\nFor the carers' group.",
-            where_money_goes="Travel and respite for the group.",
-            above_target_text="Extra goes to next year's fund.",
-            contact_email="abseil@example.org",
-            charity_name="Carers Voice",
-            charity_number="SC012345",
-            charity_is_scottish=True,
-        )
+        configure_test_event()
     return app
 
 

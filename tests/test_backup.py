@@ -12,7 +12,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError
 
 from app import audit, create_app
-from app.events.service import configure_event
 from app.extensions import db
 from app.models import (
     EVENT_SCOPE,
@@ -25,8 +24,7 @@ from app.models import (
     SafetySignOff,
     Totals,
 )
-from app.timefmt import parse_london
-from tests.conftest import Factory, fresh_schema, stamp_head
+from tests.conftest import Factory, configure_test_event, fresh_schema, stamp_head
 from tests.safety.conftest import cast  # noqa: F401 - the safety tests' people, reused
 from tests.safety.helpers import SECRET_MEDICAL, answer_everything, make_cast, sign_everything
 
@@ -186,18 +184,7 @@ def test_a_postgres_backup_restores_into_a_fresh_database_intact(
         with app.app_context():
             fresh_schema()
             stamp_head()
-            configure_event(
-                name="Abseil",
-                starts_at=parse_london("2027-04-17 10:00"),
-                venue="Queen Margaret Tower, Glasgow",
-                description="Seventy metres.",
-                where_money_goes="Travel and respite for the group.",
-                above_target_text="Extra goes to next year's fund.",
-                contact_email="abseil@example.org",
-                charity_name="Carers Voice",
-                charity_number="SC012345",
-                charity_is_scottish=True,
-            )
+            configure_test_event()
         fill(make_cast(Factory(app)))
         round_trip(app, tmp_path)
     finally:

@@ -18,6 +18,7 @@ from app.organiser.gift_aid_export import COLUMNS, Refusal, ScheduleRow, schedul
 from app.timefmt import LONDON
 from tests import hmrc_reader
 from tests.accounts import AuthActions
+from tests.conftest import GIFT_AID_DECLARATION
 
 HMRC_COLUMNS = [
     "Title",
@@ -31,15 +32,7 @@ HMRC_COLUMNS = [
     "Amount",
 ]
 DECLARED = {
-    "gift_aid": True,
-    "gift_aid_title": "Ms",
-    "gift_aid_first_name": "Fiona",
-    "gift_aid_last_name": "Campbell",
-    "gift_aid_house": "12",
-    "gift_aid_postcode": "G12 8QQ",
-    "gift_aid_declaration_version": "2026-1",
-    "gift_aid_confirmed_sponsorship": True,
-    "gift_aid_sponsorship_version": "own-money-2026-1",
+    **GIFT_AID_DECLARATION,
     "gift_aid_declared_at": datetime(2027, 3, 1, 9, 0, tzinfo=UTC),
 }
 
