@@ -140,3 +140,57 @@ def test_the_migrated_postgres_database_refuses_to_rewrite_history(postgres_url)
             fresh_schema()
             db.drop_all()
             db.engine.dispose()
+
+
+def test_gift_aid_is_counted_again_by_hmrcs_rules_when_upgrading(tmp_path):
+    """Migration 5c1e7a9b2d40 on a database with donations: the totals keep only Gift Aid
+    HMRC would accept (gift and fee cover), count the rest as needing attention, and each old
+    declaration gets the sponsorship wording its event shows."""
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": url})
+    declared = (
+        "INSERT INTO donations (sponsor_page_id, source, status, amount_pence, fee_cover_pence, "
+        "refunded_pence, dispute_status, donor_name, donor_email, message, anonymous, "
+        "hide_amount, gift_aid, gift_aid_declaration_version, gift_aid_declared_at, "
+        "gift_aid_title, gift_aid_first_name, gift_aid_last_name, gift_aid_house, "
+        "gift_aid_postcode, gift_aid_confirmed_sponsorship, created_at, paid_at) VALUES "
+        "(1, 'online', 'paid', {amount}, {fee}, 0, 'none', 'Fiona', '{email}', '', 0, 0, 1, "
+        "'2026-1', CURRENT_TIMESTAMP, 'Ms', 'Fiona', 'Campbell', '12', '{postcode}', 1, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    with app.app_context():
+        upgrade(revision="1385c172c783")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO users (id, email, name, role, password_hash, created_at) "
+                "VALUES (1, 'aisha@example.org', 'Aisha', 'participant', 'x', CURRENT_TIMESTAMP)",
+                "INSERT INTO sponsor_pages (id, participant_id, slug, title, story, "
+                "photo_filename, photo_alt, target_pence, status, approved_at, hidden_reason, "
+                "created_at, updated_at) VALUES (1, 1, 'aisha', 'Aisha abseils', '', NULL, '', "
+                "30000, 'published', CURRENT_TIMESTAMP, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                declared.format(amount=2000, fee=50, email="fiona@example.org", postcode="G12 8QQ"),
+                declared.format(amount=4000, fee=0, email="fiona@example.org", postcode=""),
+                # Counted before as Gift Aid, as every declaration was: 2,000 + 4,000.
+                "INSERT INTO totals (scope, raised_pence, online_pence, offline_pence, "
+                "gift_aid_eligible_pence, fees_covered_pence, refunded_pence, disputed_pence, "
+                "supporters, version) VALUES ('event', 6000, 6000, 0, 6000, 50, 0, 0, 2, 1), "
+                "('page:1', 6000, 6000, 0, 6000, 50, 0, 0, 2, 1)",
+            ):
+                conn.execute(text(statement))
+        upgrade(revision="5c1e7a9b2d40")
+        with db.engine.connect() as conn:
+            totals = conn.execute(
+                text(
+                    "SELECT scope, gift_aid_eligible_pence, gift_aid_attention, "
+                    "gift_aid_attention_pence, version FROM totals ORDER BY scope"
+                )
+            ).all()
+            versions = conn.execute(
+                text("SELECT gift_aid_sponsorship_version FROM donations ORDER BY id")
+            ).scalars()
+            assert list(versions) == ["own-money-2026-1", "own-money-2026-1"]
+        assert [tuple(row) for row in totals] == [
+            ("event", 2050, 1, 4000, 2),
+            ("page:1", 2050, 1, 4000, 2),
+        ]
+        db.engine.dispose()
