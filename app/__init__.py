@@ -44,8 +44,7 @@ def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = 
     _register_blueprints(app)
     _register_cli(app)
 
-    from app import errors, security, web
-    from app import mail as outbox
+    from app import errors, outbox, security, web
     from app.progress import LiveProgress
     from app.safety import crypto as safety_crypto
 
@@ -62,7 +61,6 @@ def create_app(*, env: str | None = None, overrides: Mapping[str, Any] | None = 
 
 
 def _init_extensions(app: Flask) -> None:
-    # Imported here, not at module level, so `app.mail` stays the outbox module.
     from app import database, logs
     from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
@@ -94,12 +92,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
+    from app.payments.webhooks import bp as webhooks_bp
     from app.planning import bp as planning_bp
     from app.planning import people_views  # noqa: F401 - its routes join planning_bp
     from app.planning import views as planning_views  # noqa: F401 - so do these
     from app.safety import board, editor, views  # noqa: F401 - their routes join safety_bp
     from app.safety import bp as safety_bp
-    from app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(events_bp)

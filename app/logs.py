@@ -162,7 +162,7 @@ class RequestLog:
             _finish(current)
             raise
         self._log(environ, current, started)
-        # Mail sent after the response (app/mail.py) logs under the same request id.
+        # Mail sent after the response (app/outbox.py) logs under the same request id.
         return ClosingIterator(body, lambda: _finish(current))
 
     @staticmethod

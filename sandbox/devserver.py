@@ -96,7 +96,7 @@ def main() -> None:
 
 def _send_outbox_forever(app) -> None:
     # Retry mail that failed (say, before the catcher was up), as the production service does.
-    from app.mail import send_due
+    from app.outbox import send_due
 
     while True:
         time.sleep(15)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Blueprint
 
-from app import mail as outbox
+from app import outbox
 from app.extensions import db
 from app.models import OutboxMessage, utcnow
 

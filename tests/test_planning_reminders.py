@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.mail import send_due
 from app.models import OutboxMessage
+from app.outbox import send_due
 from app.planning import reminders
 from tests.test_planning import as_user, decision_id, planning, propose  # noqa: F401
 

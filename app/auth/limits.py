@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, g, request, session
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import mail
+from app import outbox
 from app.database import begin_write
 from app.extensions import db, limiter
 from app.models import User, utcnow
@@ -62,7 +62,7 @@ def _tell_owner(user: User | None, breach, column: str, template: str, subject: 
         if mailed is not None and mailed >= _window_started(breach):
             return
         setattr(user, column, utcnow())
-        mail.queue(
+        outbox.queue(
             user.email,
             subject,
             template,

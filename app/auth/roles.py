@@ -1,4 +1,5 @@
-"""Who may use a route, by role: log in first, then 403 for any other role."""
+"""Who may use a route, by role: log in first, then 403 for any other role. Every check of a
+role is here: `roles_required` for a view, `require_organiser` for a hook or a branch."""
 
 from functools import wraps
 from urllib.parse import urlsplit
@@ -23,6 +24,13 @@ def roles_required(*roles):
         return wrapped
 
     return decorator
+
+
+def require_organiser() -> None:
+    """403 for anyone but an organiser (for a blueprint's before_request hook, or a view that
+    lets others in for some requests only)."""
+    if not (current_user.is_authenticated and current_user.is_organiser):
+        abort(403)
 
 
 # Where each role starts after logging in: organisers and instructors are staff accounts,

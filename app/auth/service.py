@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import audit, mail
+from app import audit, outbox
 from app.auth import sessions, two_factor
 from app.extensions import db
 from app.models import PendingSignup, Role, User, utcnow
@@ -140,7 +140,7 @@ def start_signup(name: str, address: str, password: str) -> None:
     password_hash = hash_password(password)  # on both paths, so both take as long
     _forget_stale_signups()
     if user_by_email(address) is not None:
-        mail.queue(
+        outbox.queue(
             address,
             "You already have an account",
             "account_exists",
@@ -152,7 +152,7 @@ def start_signup(name: str, address: str, password: str) -> None:
         db.session.add(pending)
         db.session.flush()
         token = _serializer("signup").dumps(pending.id)
-        mail.queue(
+        outbox.queue(
             address,
             "Confirm your email address",
             "confirm_signup",
@@ -199,7 +199,7 @@ def request_password_reset(address: str) -> None:
     if user is None:
         return
     token = _serializer("reset").dumps({"user": user.id, "fp": user.password_fingerprint})
-    mail.queue(
+    outbox.queue(
         user.email,
         "Reset your password",
         "password_reset",
@@ -265,7 +265,7 @@ def invite_organiser(name: str, address: str, invited_by: User) -> User:
     from app.events.service import get_event
 
     event = get_event()
-    mail.queue(
+    outbox.queue(
         address,
         f"You're invited to help organise {event.name if event else 'the event'}",
         "organiser_invite",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import audit, mail, totals
+from app import audit, outbox, totals
 from app.database import begin_write
 from app.donations.gift_aid import GiftAidDetails
 from app.extensions import db
@@ -194,7 +194,7 @@ def _tell_participant(donation: Donation, confirmed: bool, reason: str = "") -> 
     amount = format_pence(donation.amount_pence)
     outcome = "is counted" if confirmed else "isn't counted yet"
     subject = f"Your cash of {amount} {outcome}"
-    mail.queue(
+    outbox.queue(
         participant.email,
         subject,
         "cash_report",

@@ -11,7 +11,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from app import audit, mail, totals
+from app import audit, outbox, totals
 from app.database import begin_write
 from app.donations.gift_aid import (
     DECLARATION_VERSION,
@@ -198,7 +198,7 @@ def ask_donor(donation_id: int, organiser: User) -> Donation | None:
         db.session.rollback()
         return None
     email = ask_email(donation)
-    mail.queue(email["to"], email["subject"], email["template"], **email["context"])
+    outbox.queue(email["to"], email["subject"], email["template"], **email["context"])
     donation.gift_aid_asked_at = utcnow()
     audit.record("gift_aid.asked", actor=organiser, donation=donation)
     db.session.commit()

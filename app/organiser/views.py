@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from app import audit
+from app.auth.roles import require_organiser
 from app.numbers import cursor, page_number
 from app.organiser import service
 from app.organiser.claim_views import bp as claims_bp
@@ -16,7 +17,6 @@ from app.organiser.moderation_views import bp as moderation_bp
 from app.organiser.money_views import bp as money_bp
 from app.organiser.rendering import dashboard_page, donation_page
 from app.organiser.settings_views import bp as settings_bp
-from app.pages.service import require_organiser
 from app.progress import polled_response
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")

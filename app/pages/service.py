@@ -11,7 +11,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit, mail, totals
+from app import audit, outbox, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
 from app.images import service as images
@@ -75,12 +75,6 @@ def own_page_or_404() -> SponsorPage:
     if page is None:
         abort(404)
     return page
-
-
-def require_organiser() -> None:
-    """403 for anyone but an organiser."""
-    if not (current_user.is_authenticated and current_user.is_organiser):
-        abort(403)
 
 
 # Addresses ------------------------------------------------------------------------------
@@ -325,7 +319,7 @@ def thank(donation: Donation, reply: str) -> bool:
     emailed = first and bool(donation.donor_email)
     if emailed:
         page = donation.sponsor_page
-        mail.queue(
+        outbox.queue(
             donation.donor_email,
             f"{page.participant.name} has thanked you for sponsoring them",
             "thank_you_reply",

@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from app.auth.roles import require_organiser
 from app.events.service import get_event, page_progress, recent_donations
 from app.extensions import limiter
 from app.numbers import cursor
@@ -90,7 +91,7 @@ def _download(data: bytes, mimetype: str, filename: str):
 @login_required
 def moderate_page(slug: str):
     """An organiser approves, hides (saying why) or unhides a page."""
-    service.require_organiser()
+    require_organiser()
     page = service.viewable_page(slug)
     form = forms.ModerationForm()
     if form.validate_on_submit():
@@ -104,7 +105,7 @@ def moderate_page(slug: str):
 @login_required
 def hide_update(slug: str, update_id: int):
     """An organiser hides one update from the public."""
-    service.require_organiser()
+    require_organiser()
     page = service.viewable_page(slug)
     service.hide_update(service.page_update_or_404(page, update_id))
     flash("The update is hidden from the public.", "success")

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app import audit, mail, totals
+from app import audit, outbox, totals
 from app.extensions import db
 from app.models import CheckoutSession, Donation, DonationSource, DonationStatus, utcnow
 from app.money import format_pence
@@ -189,14 +189,14 @@ def queue_thanks(donation: Donation) -> None:
         "declaration": declaration_text(donation.amount_pence, event.charity_name),
     }
     if donation.donor_email:
-        mail.queue(
+        outbox.queue(
             donation.donor_email,
             f"Thank you for your donation to {event.charity_name}",
             "receipt",
             **context,
         )
     if page is not None:
-        mail.queue(
+        outbox.queue(
             page.participant.email,
             f"New donation on your page: {context['amount']}",
             "new_donation",

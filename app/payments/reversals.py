@@ -9,7 +9,7 @@ import logging
 
 from sqlalchemy import select
 
-from app import audit, mail, totals
+from app import audit, outbox, totals
 from app.extensions import db
 from app.models import (
     CheckoutSession,
@@ -113,7 +113,7 @@ def _refund_undone(donation: Donation, record: Refund) -> None:
     organiser = db.session.get(User, record.requested_by_id) if record.requested_by_id else None
     to = organiser.email if organiser else get_event().contact_email
     if to:
-        mail.queue(
+        outbox.queue(
             to,
             f"A refund did not go through: donation PLG-{donation.id:06d}",
             "refund_failed",
@@ -149,7 +149,7 @@ def _tell_donor(donation: Donation, refunded_now: int) -> None:
     if not donation.donor_email:
         return
     event = get_event()
-    mail.queue(
+    outbox.queue(
         donation.donor_email,
         f"Your refund from {event.charity_name}",
         "refund",

@@ -8,7 +8,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
-from app import audit, mail
+from app import audit, outbox
 from app.auth.service import hash_password, normalise_email, user_by_email
 from app.extensions import db
 from app.models import PlanningGroup, PlanningMember, Role, User, utcnow
@@ -123,7 +123,7 @@ def invite_planner(name: str, address: str, group_ids: set[int], invited_by: Use
     from app.events.service import get_event
 
     event = get_event()
-    mail.queue(
+    outbox.queue(
         address,
         f"Help us plan {event.name if event else 'the event'}",
         "planner_invite",

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app, has_request_context
 from sqlalchemy import select, update
 
-from app import mail
+from app import outbox
 from app.database import begin_write
 from app.extensions import db
 from app.models import PlanningMember, PlanningReminders, User, utcnow
@@ -98,7 +98,7 @@ def send_reminders(now: datetime | None = None) -> int:
             db.session.rollback()
             continue
         stop_url = absolute_url("planning.reminder_settings", token=link_token(person.id))
-        mail.queue(
+        outbox.queue(
             person.email,
             "Your say is needed on the event plans",
             "planning_reminder",

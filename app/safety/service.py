@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import abort, current_app
 from sqlalchemy import delete, select, text
 
-from app import mail
+from app import outbox
 from app.events.service import get_event
 from app.extensions import db
 from app.models import (
@@ -240,7 +240,7 @@ def send_reminders() -> int:
     url = absolute_url("safety.show_checklist")
     event = get_event()
     for status in people:
-        mail.queue(
+        outbox.queue(
             status.user.email,
             "Your safety checklist: a few things still to do",
             "safety_reminder",
