@@ -24,7 +24,6 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.extensions import db
 from tests import stripe_events as se
-from tests.browser.conftest import chromium  # noqa: F401  (the fixture: the same Chromium)
 from tests.browser.test_donation_journey import fill_donation, pay_with
 from tests.conftest import ROOT, _free_port, skip_or_fail
 
@@ -272,7 +271,7 @@ def test_a_donation_through_nginx_and_two_gunicorn_instances(
     deployment,
     _stripe_sandbox,
     smtp,
-    chromium,  # noqa: F811  (the fixture imported above)
+    chromium,
     monkeypatch,
 ):
     base, cert = deployment["url"], deployment["cert"]
