@@ -32,7 +32,7 @@ from app.organiser.gift_aid_claims import ClaimNotPossible, Period, claim_deadli
 from app.timefmt import LONDON
 from tests import hmrc_reader
 from tests.accounts import AuthActions
-from tests.conftest import Factory, fresh_schema
+from tests.conftest import Factory, configure_test_event, fresh_schema
 from tests.test_gift_aid_export import DECLARED
 
 CLAIMS = "/organiser/gift-aid/claims"
@@ -361,19 +361,10 @@ def test_two_claims_started_at_once_take_each_donation_once(make):
 
 @pytest.mark.postgres
 def test_two_claims_started_at_once_on_postgres(postgres_url):
-    from app.events.service import configure_event
-    from app.timefmt import parse_london
-
     app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": postgres_url})
     with app.app_context():
         fresh_schema()
-        configure_event(
-            name="Abseil",
-            starts_at=parse_london("2027-04-17 10:00"),
-            venue="Tower",
-            charity_name="Carers Voice",
-            charity_number="SC012345",
-        )
+        configure_test_event()
     try:
         make = Factory(app)
         for n in range(20):

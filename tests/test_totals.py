@@ -15,7 +15,7 @@ from app.models import (
     Totals,
     utcnow,
 )
-from tests.conftest import fresh_schema
+from tests.conftest import configure_test_event, fresh_schema
 
 
 def read(app, scope=EVENT_SCOPE) -> Totals:
@@ -139,19 +139,10 @@ def test_totals_stay_exact_under_concurrent_writes(make):
 
 @pytest.mark.postgres
 def test_totals_stay_exact_under_concurrent_writes_on_postgres(postgres_url):
-    from app.events.service import configure_event
-    from app.timefmt import parse_london
-
     app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": postgres_url})
     with app.app_context():
         fresh_schema()
-        configure_event(
-            name="Abseil",
-            starts_at=parse_london("2027-04-17 10:00"),
-            venue="Tower",
-            charity_name="Carers Voice",
-            charity_number="SC012345",
-        )
+        configure_test_event()
     try:
         expected = _pay_many_at_once(app, None)
         assert read(app).raised_pence == expected
