@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import click
+import css_inline
 from flask import Flask, current_app, g, render_template
 from flask.cli import AppGroup
 from flask_mail import Message
+from jinja2 import TemplateNotFound
 from sqlalchemy import or_, select, update
 
 from app.database import begin_write
@@ -23,6 +25,9 @@ log = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
 mail_cli = AppGroup("mail", help="The email outbox.")
+# The layout's <style> goes into style="" attributes (many mail clients drop <style>); only
+# @media rules stay behind. Nothing is ever fetched: an email links no stylesheet.
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
 def queue(
@@ -32,11 +37,7 @@ def queue(
 
     Renders `templates/mail/<template>.txt` and, if present, `<template>.html`; `headers` are
     sent with it (e.g. List-Unsubscribe)."""
-    text = render_template(f"mail/{template}.txt", **context)
-    try:
-        html = render_template(f"mail/{template}.html", **context)
-    except Exception:  # noqa: BLE001 - an HTML version is optional
-        html = ""
+    text, html = render(template, subject, **context)
     message = OutboxMessage(
         to_address=to,
         subject=subject,
@@ -47,6 +48,19 @@ def queue(
     db.session.add(message)
     g.outbox_has_mail = True
     return message
+
+
+def render(template: str, subject: str, /, **context) -> tuple[str, str]:
+    """An email's plain text and its HTML version ("" if `<template>.html` does not exist),
+    from the same context, so both say the same; the HTML has its CSS inlined."""
+    text = render_template(f"mail/{template}.txt", **context)
+    try:
+        html = render_template(f"mail/{template}.html", **{"subject": subject, **context})
+    except TemplateNotFound as missing:
+        if missing.name != f"mail/{template}.html":
+            raise  # a template the HTML version uses is missing: a bug, not "no HTML"
+        return text, ""
+    return text, _INLINER.inline(html)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -109,8 +123,26 @@ def _claim(message_id: int) -> bool:
     return claimed.rowcount == 1
 
 
+class _Message(Message):
+    """Flask-Mail's message, except that text with an HTML version and no attachments is sent
+    as a top-level multipart/alternative (text first, as RFC 2046 wants the plainest first):
+    Flask-Mail wraps that in a multipart/mixed of one part, which some clients show as an
+    attachment. tests/test_mail_html.py checks the shape through a real SMTP server."""
+
+    def _message(self):
+        message = super()._message()
+        if self.attachments or message.get_content_type() != "multipart/mixed":
+            return message
+        [alternative] = message.get_payload()
+        for header, value in message.items():
+            if header.lower() not in {"content-type", "mime-version"}:
+                alternative[header] = value
+        alternative.policy = message.policy
+        return alternative
+
+
 def _to_flask_mail(message: OutboxMessage) -> Message:
-    return Message(
+    return _Message(
         subject=message.subject,
         recipients=[message.to_address],
         body=message.body_text,
