@@ -324,3 +324,11 @@ CASES = {
         test_probe,
     )
 }
+
+
+def render_all(app) -> dict[str, Email]:
+    """Every email, made in one request context as the app makes them; nothing is kept."""
+    with app.test_request_context():
+        emails = {name: case() for name, case in CASES.items()}
+        db.session.rollback()
+    return emails

@@ -9,11 +9,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from jinja2 import ChoiceLoader, DictLoader
 
 from app import outbox
 from app.extensions import db
 from app.models import OutboxMessage
-from tests.mail_cases import CASES, HOSTILE
+from tests.mail_cases import CASES, HOSTILE, render_all
 
 MAIL = Path(__file__).resolve().parent.parent / "templates" / "mail"
 URL = re.compile(r"https?://[^\s\"'<>]+")
@@ -70,10 +71,8 @@ def _urls(text: str) -> set[str]:
 
 @pytest.fixture
 def emails(event):
-    """Every email, rendered in one request context (as the app renders them)."""
-    with event.test_request_context():
-        yield {name: case() for name, case in CASES.items()}
-        db.session.rollback()
+    """Every email, as the app makes them."""
+    return render_all(event)
 
 
 def test_every_mail_template_has_an_html_version_and_a_case():
@@ -157,13 +156,11 @@ def test_the_receipt_shows_the_same_figures(emails):
 
 
 def test_no_html_template_means_a_text_only_email(app):
+    only_text = DictLoader({"mail/only_text.txt": "Just text, {{ name }}."})
+    app.jinja_env.loader = ChoiceLoader([only_text, app.jinja_env.loader])
     with app.test_request_context():
-        assert outbox.render("test_probe", "Hi", name="Sam")[1]
-        (MAIL / "zz_only_text.txt").write_text("Just text, {{ name }}.")
-        try:
-            assert outbox.render("zz_only_text", "Hi", name="Sam") == ("Just text, Sam.", "")
-        finally:
-            (MAIL / "zz_only_text.txt").unlink()
+        assert outbox.render("only_text", "Hi", name="Sam") == ("Just text, Sam.", "")
+        assert outbox.render("test_probe", "Hi", name="Sam")[1].startswith("<!DOCTYPE html>")
 
 
 def test_a_real_smtp_round_trip_is_multipart_alternative_text_first(event, smtp):
