@@ -391,7 +391,7 @@ def test_inviting_a_planner_who_then_chooses_a_password(planning, smtp):
     assert response.status_code == 303
     response.close()  # the outbox sends once the response has gone
     [email] = smtp.wait_for("una@example.org")
-    body = email.get_content()
+    body = email.get_body(("plain",)).get_content()
     assert "Sandra Organiser invites you to help plan" in body
     assert "You will not see donors, money or health answers." in body
     link = re.search(r"http://\S+/planning/join/\S+", body).group(0)

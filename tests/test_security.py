@@ -256,7 +256,9 @@ def test_logging_in_through_a_reset_link_starts_a_fresh_session(client, auth, ma
     make.participant()
     response = auth.post("/auth/reset", {"email": "aisha@example.org"})
     response.close()
-    link = re.search(r"/auth/reset/\S+", smtp.to("aisha@example.org")[0].get_content()).group(0)
+    link = re.search(
+        r"/auth/reset/\S+", smtp.to("aisha@example.org")[0].get_body(("plain",)).get_content()
+    ).group(0)
     _plant(client)
     assert auth.post(link, {"password": "a brand new password"}).headers["Location"] == "/me"
     assert not _planted(client)
@@ -266,7 +268,9 @@ def test_logging_in_through_a_sign_up_link_starts_a_fresh_session(client, auth, 
     auth.post(
         "/auth/signup", {"name": "Morag", "email": "morag@example.org", "password": PASSWORD}
     ).close()
-    link = re.search(r"/auth/confirm/\S+", smtp.to("morag@example.org")[0].get_content())
+    link = re.search(
+        r"/auth/confirm/\S+", smtp.to("morag@example.org")[0].get_body(("plain",)).get_content()
+    )
     _plant(client)
     assert auth.post(link.group(0)).headers["Location"] == "/me"
     assert not _planted(client)
