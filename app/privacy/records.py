@@ -1,0 +1,310 @@
+"""Everything Plunge holds about one email address, as a subject access request needs it.
+
+An address matches without case or surrounding spaces (as log-in compares them), and only by
+equality: never LIKE, so "fiona@example.org" never finds "xfiona@example.org". What is
+someone else's (donors to a participant's page, the organisers who signed things off) is left
+out: a participant's page comes with its totals, not its donors."""
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from app.auth.service import normalise_email
+from app.extensions import db
+from app.models import (
+    AuditEntry,
+    DecisionResponse,
+    Donation,
+    GiftAidClaimLine,
+    OutboxMessage,
+    PendingSignup,
+    PlanningMember,
+    SafetyAnswer,
+    SafetyHistory,
+    SafetyRecord,
+    SafetySignOff,
+    User,
+)
+from app.money import format_pence
+from app.timefmt import format_datetime
+
+
+def person_ref(address: str) -> str:
+    """A keyed digest naming an address in the history without writing the address there
+    (the history is append-only: an address in it could never be erased)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
+    return digest[:16]
+
+
+def matches(column, address: str):
+    """An SQL condition: `column` holds `address`, ignoring case and surrounding spaces."""
+    return func.lower(func.trim(column)) == normalise_email(address)
+
+
+@dataclass
+class PersonRecords:
+    """What is held about one address, as rows (for the page and for erasure)."""
+
+    address: str
+    account: User | None = None
+    pending_signups: list[PendingSignup] = field(default_factory=list)
+    donations: list[Donation] = field(default_factory=list)
+    claim_lines: list[GiftAidClaimLine] = field(default_factory=list)
+    messages: list[OutboxMessage] = field(default_factory=list)
+    safety_answers: list[SafetyAnswer] = field(default_factory=list)
+    safety_sign_offs: list[SafetySignOff] = field(default_factory=list)
+    safety_record: SafetyRecord | None = None
+    safety_history: list[SafetyHistory] = field(default_factory=list)
+    planning_groups: list[PlanningMember] = field(default_factory=list)
+    planning_responses: list[DecisionResponse] = field(default_factory=list)
+    history: list[AuditEntry] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        """True if anything at all is held about the address."""
+        return bool(self.account or self.pending_signups or self.donations or self.messages)
+
+    @property
+    def gift_aid_donations(self) -> list[Donation]:
+        """Donations whose Gift Aid declaration must be kept."""
+        return [d for d in self.donations if d.gift_aid]
+
+
+def find(address: str) -> PersonRecords:
+    """Every record held about `address` (ordered oldest first, so a download reads as a story)."""
+    address = normalise_email(address)
+    records = PersonRecords(address=address)
+    if not address:
+        return records
+    scalars = db.session.scalars
+    records.account = db.session.scalar(select(User).where(matches(User.email, address)))
+    records.pending_signups = list(
+        scalars(select(PendingSignup).where(matches(PendingSignup.email, address)))
+    )
+    records.donations = list(
+        scalars(
+            select(Donation).where(matches(Donation.donor_email, address)).order_by(Donation.id)
+        )
+    )
+    donation_ids = [d.id for d in records.donations]
+    records.claim_lines = list(
+        scalars(
+            select(GiftAidClaimLine)
+            .where(GiftAidClaimLine.donation_id.in_(donation_ids))
+            .order_by(GiftAidClaimLine.id)
+        )
+    )
+    records.messages = list(
+        scalars(
+            select(OutboxMessage)
+            .where(matches(OutboxMessage.to_address, address))
+            .order_by(OutboxMessage.id)
+        )
+    )
+    user = records.account
+    if user is not None:
+        _add_account_records(records, user)
+    about = [AuditEntry.donation_id.in_(donation_ids)]
+    if user is not None:
+        about += [AuditEntry.subject_user_id == user.id, AuditEntry.actor_id == user.id]
+    records.history = list(scalars(select(AuditEntry).where(or_(*about)).order_by(AuditEntry.id)))
+    return records
+
+
+def _add_account_records(records: PersonRecords, user: User) -> None:
+    scalars = db.session.scalars
+    records.safety_answers = list(
+        scalars(
+            select(SafetyAnswer)
+            .where(SafetyAnswer.participant_id == user.id)
+            .order_by(SafetyAnswer.id)
+        )
+    )
+    records.safety_sign_offs = list(
+        scalars(select(SafetySignOff).where(SafetySignOff.participant_id == user.id))
+    )
+    records.safety_record = db.session.get(SafetyRecord, user.id)
+    records.safety_history = list(
+        scalars(
+            select(SafetyHistory)
+            .where(SafetyHistory.participant_id == user.id)
+            .order_by(SafetyHistory.id)
+        )
+    )
+    records.planning_groups = list(
+        scalars(select(PlanningMember).where(PlanningMember.user_id == user.id))
+    )
+    records.planning_responses = list(
+        scalars(
+            select(DecisionResponse)
+            .where(DecisionResponse.user_id == user.id)
+            .order_by(DecisionResponse.id)
+        )
+    )
+
+
+def _when(value) -> str | None:
+    return format_datetime(value) if value is not None else None
+
+
+def _donation(d: Donation) -> dict[str, Any]:
+    item = {
+        "reference": d.id,
+        "made": _when(d.created_at),
+        "paid": _when(d.paid_at),
+        "status": d.status.value,
+        "how": d.source.value,
+        "to": d.sponsor_page.title if d.sponsor_page else "The event",
+        "amount": format_pence(d.amount_pence),
+        "card_fee_covered": format_pence(d.fee_cover_pence or 0),
+        "refunded": format_pence(d.refunded_pence or 0),
+        "name": d.donor_name,
+        "email": d.donor_email,
+        "message": d.message,
+        "message_hidden_by_organisers": d.message_hidden_at is not None,
+        "shown_as_anonymous": d.anonymous,
+        "amount_hidden": d.hide_amount,
+        "reply_from_participant": d.thank_you,
+    }
+    if d.gift_aid or d.gift_aid_first_name:
+        item["gift_aid_declaration"] = {
+            "declared": d.gift_aid,
+            "wording_version": d.gift_aid_declaration_version,
+            "declared_at": _when(d.gift_aid_declared_at),
+            "title": d.gift_aid_title,
+            "first_name": d.gift_aid_first_name,
+            "last_name": d.gift_aid_last_name,
+            "house_name_or_number": d.gift_aid_house,
+            "postcode": d.gift_aid_postcode,
+            "confirmed_sponsorship_rules": d.gift_aid_confirmed_sponsorship,
+            "sponsorship_wording_version": d.gift_aid_sponsorship_version,
+        }
+    return item
+
+
+def _claim_line(line: GiftAidClaimLine) -> dict[str, Any]:
+    return {
+        "donation_reference": line.donation_id,
+        "claim": line.claim_id,
+        "claim_status": line.claim.status.value,
+        "submitted_to_hmrc_on": line.claim.submitted_on.isoformat()
+        if line.claim.submitted_on
+        else None,
+        "kept_until": line.claim.keep_until.isoformat() if line.claim.keep_until else None,
+        "as_sent": f"{line.title} {line.first_name} {line.last_name}, {line.house}, "
+        f"{line.postcode}".strip(),
+        "amount": format_pence(line.amount_pence),
+        "gift_aid": format_pence(line.gift_aid_pence),
+    }
+
+
+def as_document(records: PersonRecords, event_name: str) -> dict[str, Any]:
+    """The subject access download: plain names and values, times in UK time. Safety answers
+    are decrypted here (EncryptedJSON through app/safety/crypto.py): only organisers who gave
+    their password recently reach this."""
+    user = records.account
+    document: dict[str, Any] = {
+        "about": records.address,
+        "event": event_name,
+        "account": None,
+        "signups_not_confirmed": [
+            {"name": p.name, "email": p.email, "started": _when(p.created_at)}
+            for p in records.pending_signups
+        ],
+        "donations": [_donation(d) for d in records.donations],
+        "gift_aid_claim_lines": [_claim_line(line) for line in records.claim_lines],
+        "consents": _consents(records),
+        "emails_sent": [
+            {
+                "to": m.to_address,
+                "subject": m.subject,
+                "queued": _when(m.created_at),
+                "sent": _when(m.sent_at),
+                "text": m.body_text,
+            }
+            for m in records.messages
+        ],
+        "history": [
+            {"when": _when(e.created_at), "what": _describe(e), "reason": e.reason}
+            for e in records.history
+        ],
+    }
+    if user is not None:
+        document["account"] = _account(user, records)
+    return document
+
+
+def _describe(entry: AuditEntry) -> str:
+    from app import audit
+
+    return audit.describe(entry)
+
+
+def _account(user: User, records: PersonRecords) -> dict[str, Any]:
+    page = user.sponsor_page
+    return {
+        "name": user.name,
+        "email": user.email,
+        "role": user.role.value,
+        "created": _when(user.created_at),
+        "second_factor": bool(getattr(user, "second_factor", None)),
+        "sponsor_page": None
+        if page is None
+        else {
+            "title": page.title,
+            "address": f"/p/{page.slug}",
+            "story": page.story,
+            "status": page.status.value,
+            "target": format_pence(page.target_pence),
+            "updates": [{"posted": _when(u.created_at), "text": u.body} for u in page.updates],
+        },
+        "safety_answers": [
+            {
+                "item": a.item.label,
+                "wording_seen": a.wording_seen,
+                "answered": _when(a.answered_at),
+                "answer": a.data,
+            }
+            for a in records.safety_answers
+        ],
+        "safety_checks_signed_off": [
+            {"item": s.item_id, "signed_off": _when(s.signed_at), "note": s.note}
+            for s in records.safety_sign_offs
+        ],
+        "safety_history": [
+            {"when": _when(h.at), "what": h.action.value, "item": h.item_label, "note": h.note}
+            for h in records.safety_history
+        ],
+        "checked_in": _when(records.safety_record.checked_in_at) if records.safety_record else None,
+        "planning_groups": [m.group.name for m in records.planning_groups],
+        "planning_responses": [
+            {"decision": r.decision_id, "said": r.stance.value, "comment": r.comment}
+            for r in records.planning_responses
+        ],
+    }
+
+
+def _consents(records: PersonRecords) -> list[dict[str, Any]]:
+    consents = [
+        {
+            "what": "Gift Aid declaration",
+            "donation_reference": d.id,
+            "wording_version": d.gift_aid_declaration_version,
+            "given": _when(d.gift_aid_declared_at),
+        }
+        for d in records.gift_aid_donations
+    ]
+    record = records.safety_record
+    if record is not None and record.consent_withdrawn_at is not None:
+        consents.append(
+            {
+                "what": "Consent to use health information",
+                "withdrawn": _when(record.consent_withdrawn_at),
+            }
+        )
+    return consents
