@@ -14,8 +14,6 @@ from app.privacy import erasure, forms, records, rules, service
 from app.privacy.records import person_ref
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
-# The privacy notice states each period as the code applies it.
-bp.add_app_template_global(rules.retention_periods, "retention_periods")
 BACK = "organiser.privacy.find_person"
 
 
