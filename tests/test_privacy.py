@@ -391,3 +391,35 @@ def test_an_organiser_cannot_delete_their_own_account_from_me(organiser):
     response = organiser.post("/me/delete", {"password": PASSWORD, "confirm": "y"})
     assert response.status_code == 409
     assert re.search("ask another organiser", response.text)
+
+
+# Safety answers --------------------------------------------------------------------------
+
+
+def test_safety_answers_are_in_her_download_decrypted_and_erased_with_her(make):
+    from app.models import SafetyAnswer, SafetyHistory
+    from tests.safety.helpers import SECRET_MEDICAL, answer_everything, make_cast
+
+    cast = make_cast(make)
+    answer_everything(cast, "aisha@example.org")
+    answer_everything(cast, "callum@example.org", dob="1990-01-01")
+    organiser = cast.client("sandra@example.org")
+    response = organiser.post(
+        "/organiser/privacy/download", {"email": "aisha@example.org", "format": "json"}
+    )
+    answers = response.json["account"]["safety_answers"]
+    assert SECRET_MEDICAL in json.dumps(answers)
+    assert "1995-06-01" in response.text and "1990-01-01" not in response.text
+    assert "callum" not in response.text.lower()
+    page = organiser.post("/organiser/privacy/person", {"email": "aisha@example.org"}).text
+    assert SECRET_MEDICAL in page
+    _erase(organiser, "aisha@example.org")
+    with make.app.app_context():
+        owners = set(db.session.scalars(select(SafetyAnswer.participant_id)))
+        assert owners == {cast.callum}
+        purged = db.session.scalar(
+            select(SafetyHistory)
+            .where(SafetyHistory.participant_id == cast.aisha)
+            .order_by(SafetyHistory.id.desc())
+        )
+        assert purged.note == "Answers deleted: the account was erased."

@@ -17,6 +17,7 @@ from app.auth.service import normalise_email
 from app.extensions import db
 from app.models import (
     AuditEntry,
+    ChecklistItem,
     DecisionResponse,
     Donation,
     GiftAidClaimLine,
@@ -273,7 +274,7 @@ def _account(user: User, records: PersonRecords) -> dict[str, Any]:
             for a in records.safety_answers
         ],
         "safety_checks_signed_off": [
-            {"item": s.item_id, "signed_off": _when(s.signed_at), "note": s.note}
+            {"item": _item_label(s.item_id), "signed_off": _when(s.signed_at), "note": s.note}
             for s in records.safety_sign_offs
         ],
         "safety_history": [
@@ -287,6 +288,11 @@ def _account(user: User, records: PersonRecords) -> dict[str, Any]:
             for r in records.planning_responses
         ],
     }
+
+
+def _item_label(item_id: int) -> str:
+    item = db.session.get(ChecklistItem, item_id)
+    return item.label if item else ""
 
 
 def _consents(records: PersonRecords) -> list[dict[str, Any]]:
