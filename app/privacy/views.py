@@ -8,6 +8,7 @@ was last given more than a few minutes ago."""
 from flask import Blueprint, flash, render_template
 from flask_login import current_user
 
+from app import audit
 from app.auth.sessions import recent_password_required
 from app.organiser.export_views import attachment
 from app.privacy import erasure, forms, records, rules, service
@@ -42,6 +43,7 @@ def _person_page(address: str, status: int = 200, correct_form=None, corrected=N
         refusal=erasure.refusal(found.account, current_user),
         correct_form=correct_form,
         corrected=corrected,
+        describe=audit.describe,
     ), status
 
 
