@@ -362,6 +362,7 @@ def test_a_participant_deletes_their_own_account(make, client):
     auth.login()
     page = client.get("/me/delete").text
     assert "Donations to your page stay as money" in page and "HMRC" in page
+    assert plain_enough(page)
     wrong = auth.post("/me/delete", {"password": "not it", "confirm": "y"})
     assert wrong.status_code == 422 and "That is not your password" in wrong.text
     response = auth.post("/me/delete", {"password": PASSWORD, "confirm": "y"})
@@ -423,3 +424,15 @@ def test_safety_answers_are_in_her_download_decrypted_and_erased_with_her(make):
             .order_by(SafetyHistory.id.desc())
         )
         assert purged.note == "Answers deleted: the account was erased."
+
+
+def plain_enough(html: str) -> bool:
+    """The participant's page is as plain as their safety pages (tests/test_plain_language.py)."""
+    from tests.readability import scores
+    from tests.test_plain_language import MAX_SENTENCE, MAX_WORDS_PER_SENTENCE, MIN_READING_EASE
+
+    found = scores(html)
+    assert found.reading_ease >= MIN_READING_EASE, found
+    assert found.words_per_sentence <= MAX_WORDS_PER_SENTENCE, found
+    assert found.longest_sentence <= MAX_SENTENCE, found
+    return True

@@ -85,9 +85,9 @@ class DeleteAccountForm(FlaskForm):
     """A participant deleting their own account: their password and a tick."""
 
     password = PasswordField(
-        "Your password", validators=[DataRequired("Enter your password to delete your account")]
+        "Your password", validators=[DataRequired("Type your password to delete your account")]
     )
     confirm = BooleanField(
-        "I understand my account and sponsor page are deleted, and this cannot be undone",
-        validators=[DataRequired("Tick to confirm, or go back to your page")],
+        "I understand I cannot undo this",
+        validators=[DataRequired("Tick the box to say you understand")],
     )

@@ -6,7 +6,8 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, logout_user
 
 from app.auth.service import authenticate
-from app.privacy import erasure, forms, rules
+from app.models.gift_aid_claims import YEARS_KEPT
+from app.privacy import erasure, forms
 
 
 def delete_account_page():
@@ -29,5 +30,5 @@ def delete_account_page():
 
 def _page(form, refusal):
     return render_template(
-        "privacy/delete_account.html", form=form, refusal=refusal, kept=rules.KEPT_ON_ERASURE
+        "privacy/delete_account.html", form=form, refusal=refusal, years_kept=YEARS_KEPT
     )
