@@ -12,7 +12,7 @@ from app.database import begin_write
 from app.events.service import get_event
 from app.extensions import db
 from app.models import Donation, User
-from app.privacy import records
+from app.privacy import records, subject_access
 from app.privacy.records import matches, person_ref
 
 
@@ -36,7 +36,7 @@ def download(address: str, kind: str) -> tuple[str, str]:
     db.session.commit()
     found = records.find(address)
     event = get_event()
-    document = records.as_document(found, event.name if event else "")
+    document = subject_access.as_document(found, event.name if event else "")
     if kind == "json":
         return json.dumps(document, indent=2, ensure_ascii=False), "application/json"
     page = render_template("privacy/subject_access.html", document=document, event=event)
