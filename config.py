@@ -120,6 +120,9 @@ class Config:
     SAFETY_ENCRYPTION_OLD_KEYS = os.environ.get("SAFETY_ENCRYPTION_OLD_KEYS", "")
     # `flask safety purge` deletes health answers and emergency contacts this long after the day.
     SAFETY_RETENTION_DAYS = _env_int("SAFETY_RETENTION_DAYS", 30)
+    # `flask privacy purge` removes donors' names, email addresses and messages this long after
+    # the day, unless a Gift Aid declaration or the donor's consent to hear more keeps them.
+    DONOR_CONTACT_RETENTION_MONTHS = _env_int("DONOR_CONTACT_RETENTION_MONTHS", 12)
     # The last day (MM-DD) of the charity's accounting year: HMRC takes a Gift Aid claim up to
     # 4 years after the end of the accounting period in which the money was received.
     GIFT_AID_ACCOUNTING_YEAR_END = _env_month_day("GIFT_AID_ACCOUNTING_YEAR_END", "03-31")

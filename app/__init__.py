@@ -122,6 +122,7 @@ def _register_cli(app: Flask) -> None:
     from app.images.cli import images_cli
     from app.organiser.cli import giftaid_cli
     from app.planning.cli import planning_cli
+    from app.privacy.cli import privacy_cli
     from app.safety.cli import safety_cli
 
     app.cli.add_command(stripe_cli)
@@ -135,3 +136,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(images_cli)
     app.cli.add_command(planning_cli)
+    app.cli.add_command(privacy_cli)

@@ -48,6 +48,13 @@ ACTIONS = {
     "organiser.second_factor_reset": "Reset an organiser's second factor (a lost phone)",
     "account.second_factor_on": "Turned on a second factor for log-in",
     "event.settings": "Changed the event's settings",
+    # People's data rights (app/privacy): entries name a person by a digest, never an address.
+    "privacy.viewed": "Looked up what is held about a person",
+    "privacy.downloaded": "Downloaded what is held about a person (subject access)",
+    "privacy.corrected": "Corrected a person's details",
+    "privacy.erased": "Erased a person's details",
+    "privacy.account_deleted": "A participant deleted their own account",
+    "privacy.contacts_removed": "Removed donors' contact details after the retention period",
 }
 
 

@@ -3,6 +3,7 @@
 from flask import Flask, g
 
 from app.money import format_pence
+from app.privacy.rules import retention_periods
 from app.timefmt import format_datetime
 
 
@@ -20,3 +21,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["london"] = format_datetime
     app.jinja_env.globals["current_event"] = current_event
+    # The privacy notice states each retention period as the code applies it.
+    app.jinja_env.globals["retention_periods"] = retention_periods

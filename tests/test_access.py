@@ -237,6 +237,11 @@ TABLE: dict[str, list[Try]] = {
             {"thanks-{other_donation_id}-reply": "Thank you!"},
         ),
     ],
+    # Deleting one's own account (app/privacy): organisers are told to ask another organiser.
+    "me.delete_account": [
+        Try("GET", "/me/delete", members("200")),
+        Try("POST", "/me/delete", members("422", organiser="409"), {}),
+    ],
     # Donating: open to everyone, to live pages only -----------------------------------------
     "donations.donate_to_event": [
         Try("GET", "/donate", everyone("200")),
@@ -366,6 +371,30 @@ TABLE: dict[str, list[Try]] = {
     "organiser.exports.show_exports": [Try("GET", "/organiser/exports", organisers("200"))],
     "organiser.exports.download_donations": [
         Try("GET", "/organiser/exports/donations.csv", organisers("200"))
+    ],
+    # People's data rights: the address goes in the form, never the URL.
+    "organiser.privacy.find_person": [Try("GET", "/organiser/privacy", organisers("200"))],
+    "organiser.privacy.show_person": [
+        Try("POST", "/organiser/privacy/person", organisers("422"), {}),
+        Try("POST", "/organiser/privacy/person", organisers("200"), {"email": "aisha@example.org"}),
+    ],
+    "organiser.privacy.download": [
+        Try("POST", "/organiser/privacy/download", organisers("422"), {}),
+    ],
+    "organiser.privacy.correct_person": [
+        Try("POST", "/organiser/privacy/correct", organisers("422"), {}),
+    ],
+    "organiser.privacy.review_erasure": [
+        Try("POST", "/organiser/privacy/erase/check", organisers("422"), {}),
+        Try(
+            "POST",
+            "/organiser/privacy/erase/check",
+            organisers("200"),
+            {"email": "aisha@example.org"},
+        ),
+    ],
+    "organiser.privacy.erase_person": [
+        Try("POST", "/organiser/privacy/erase", organisers("422"), {}),
     ],
     "organiser.claims.list_claims": [
         Try("GET", "/organiser/gift-aid/claims", organisers("200")),

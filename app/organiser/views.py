@@ -17,10 +17,11 @@ from app.organiser.moderation_views import bp as moderation_bp
 from app.organiser.money_views import bp as money_bp
 from app.organiser.rendering import dashboard_page, donation_page
 from app.organiser.settings_views import bp as settings_bp
+from app.privacy.views import bp as privacy_bp
 from app.progress import polled_response
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-for child in (money_bp, moderation_bp, exports_bp, claims_bp, gift_aid_bp, settings_bp):
+for child in (money_bp, moderation_bp, exports_bp, claims_bp, gift_aid_bp, settings_bp, privacy_bp):
     bp.register_blueprint(child)
 
 HISTORY_PER_PAGE = 50

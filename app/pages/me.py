@@ -7,6 +7,7 @@ from app.donations import offline
 from app.events.service import page_progress, recent_donations
 from app.numbers import cursor
 from app.pages import forms, photos, service, sharing
+from app.privacy import own_account
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 # Each donor comes with a thank-you form; a page of them at a time keeps /me quick however
@@ -268,3 +269,9 @@ def photo_too_large(message: str):
     photo_form = forms.PhotoForm(formdata=None)
     photo_form.file.errors = [message]
     return _editor(page, photo_form=photo_form, status=413)
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+def delete_account():
+    """Delete one's own account (app/privacy: what is erased, and what the law keeps)."""
+    return own_account.delete_account_page()
