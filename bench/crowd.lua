@@ -36,6 +36,7 @@ end
 
 function init(args)
   statuses = {}
+  caches = {} -- nginx's X-Cache: HIT, UPDATING (the last copy while one poll refreshes it), ...
   etag = nil
   local rate = tonumber(os.getenv("RATE") or "0")
   local count = tonumber(os.getenv("THREADS") or "1")
@@ -68,6 +69,8 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  local cache = headers["X-Cache"] or "none"
+  caches[cache] = (caches[cache] or 0) + 1
   local tag = headers["ETag"] or headers["etag"]
   if tag then
     etag = tag
@@ -75,22 +78,29 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local counts = {}
+  local counts, cached = {}, {}
   for _, thread in ipairs(threads) do
     for status, n in pairs(thread:get("statuses")) do
       counts[status] = (counts[status] or 0) + n
     end
+    for cache, n in pairs(thread:get("caches")) do
+      cached[cache] = (cached[cache] or 0) + n
+    end
   end
-  local parts = {}
+  local parts, caching = {}, {}
   for status, n in pairs(counts) do
     table.insert(parts, string.format('"%d":%d', status, n))
   end
+  for cache, n in pairs(cached) do
+    table.insert(caching, string.format('"%s":%d', cache, n))
+  end
   local e = summary.errors
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"bytes":%d,"statuses":{%s},' ..
+    '{"requests":%d,"duration_us":%d,"bytes":%d,"statuses":{%s},"x_cache":{%s},' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"max":%d,"mean":%.1f}}\n',
     summary.requests, summary.duration, summary.bytes, table.concat(parts, ","),
+    table.concat(caching, ","),
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency:percentile(99.9), latency.max, latency.mean))
