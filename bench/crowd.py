@@ -126,9 +126,10 @@ def _measure(plan, proxy, servers, url: str, paths: list[str], logs: Path) -> di
         f"crowd: {RATE} polls/s over {CONNECTIONS} connections and "
         f"{plan.donations_per_second:g} donations/s for {SECONDS} s"
     )
-    cpu_before = _cpu(servers, proxy)
+    cpu_before, began = _cpu(servers, proxy), time.monotonic()
     crowd, donations = asyncio.run(_crowd(plan, proxy.url, paths))
     cpu = {k: round(v - cpu_before[k], 2) for k, v in _cpu(servers, proxy).items()}
+    cpu["seconds"] = round(time.monotonic() - began, 2)  # the window the CPU figures cover
     cpu["load_generator"] = round(crowd.pop("cpu_seconds"), 2)
     idle = load._json(plan.sandbox + "/_sandbox/webhooks/idle?timeout=30")["idle"]
     after = [asyncio.run(loadgen.read_progress(s.url + "/progress")) for s in servers]
@@ -311,7 +312,7 @@ def report(result: dict) -> list[str]:
     cached = ", ".join(f"{k}: {v}" for k, v in sorted(crowd.get("x_cache", {}).items()))
     lines.append(f"  nginx's X-Cache: {cached}")
     polls = crowd["requests"] or 1
-    seconds = settings["seconds"]
+    seconds = cpu["seconds"]
     lines.append(
         f"  CPU per poll: app workers {cpu['app_workers'] / polls * 1e6:.0f} us + nginx "
         f"{cpu['nginx'] / polls * 1e6:.0f} us = "
