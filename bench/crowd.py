@@ -39,6 +39,8 @@ SECONDS = int(os.environ.get("BENCH_CROWD_SECONDS", 30))
 CONNECTIONS = int(os.environ.get("BENCH_CROWD_CONNECTIONS", 500))
 WRK_THREADS = 2  # one per core
 UNLOADED_RATE, UNLOADED_SECONDS = 20, 10
+# Each payment in nginx's copy within: its webhook and the app's answer, and the cache's second.
+SHOWN_WITHIN = 2.0
 # BENCH_CROWD_CACHE=off runs the same crowd with nginx's microcache switched off.
 CACHE = os.environ.get("BENCH_CROWD_CACHE", "on") != "off"
 LUA = ROOT / "bench" / "crowd.lua"
@@ -163,11 +165,43 @@ def _measure(plan, proxy, servers, url: str, paths: list[str], logs: Path) -> di
 
 
 async def _crowd(plan, base: str, paths: list[str]) -> tuple[dict, loadgen.LoadResult]:
-    """wrk's polls and the donors' journeys, at once."""
+    """wrk's polls and the donors' journeys, at once; and one more viewer, polling nginx's
+    copy of /progress 10 times a second to see when each payment shows in it."""
     polls = asyncio.create_task(_wrk(base, paths, RATE, CONNECTIONS, WRK_THREADS, SECONDS))
     await asyncio.sleep(1)  # wrk's connections (TLS handshakes) open before the donors start
+    seen: list[tuple[float, int]] = []
+    watching = asyncio.create_task(_watch(base + "/progress", plan.tls, seen))
     donations = await loadgen.run_load(plan)
-    return await polls, donations
+    await asyncio.sleep(SHOWN_WITHIN + 1)  # the last payments' webhooks, and nginx's second
+    watching.cancel()
+    crowd = await polls
+    crowd["shown_after"] = _shown_after(donations, seen)
+    return crowd, donations
+
+
+async def _watch(url: str, tls, seen: list[tuple[float, int]]) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            _pence, supporters = await loadgen.read_progress(url, tls)
+            seen.append((loop.time(), supporters))
+        except (OSError, RuntimeError, TimeoutError):
+            pass
+        await asyncio.sleep(0.1)
+
+
+def _shown_after(donations: loadgen.LoadResult, seen: list[tuple[float, int]]) -> list[float]:
+    """For the k-th payment (in the order they were taken), seconds until nginx's copy first
+    showed k more supporters than at the start: the webhook, the app, and the cache's second."""
+    paid = sorted(d.paid_at for d in donations.donations if d.completed)
+    if not seen:
+        return [float("inf")] * len(paid)
+    start = seen[0][1]
+    lags = []
+    for k, at in enumerate(paid, 1):
+        shown = next((t for t, supporters in seen if supporters - start >= k), None)
+        lags.append(float("inf") if shown is None else max(0.0, shown - at))
+    return lags
 
 
 async def _wrk(base, paths, rate: int, connections: int, threads: int, seconds: int) -> dict:
@@ -276,6 +310,12 @@ def check_targets(result: dict) -> list[dict]:
             _target(f"instance {n} shows each donation once", f"+{seen['supporters']}",
                     f"+{expected['supporters']}", counted and expected["supporters"] > 0)
         )  # fmt: skip
+    lags = crowd["shown_after"]
+    latest = max(lags, default=float("inf"))
+    targets.append(
+        _target("each payment in nginx's copy within", f"{latest:.1f} s", f"{SHOWN_WITHIN:g} s",
+                latest <= SHOWN_WITHIN)
+    )  # fmt: skip
     shown = result["through_nginx_after"]
     row = totals["totals_row"]
     targets.append(
@@ -311,6 +351,13 @@ def report(result: dict) -> list[str]:
     lines.append(f"  latency {latency(crowd)}")
     cached = ", ".join(f"{k}: {v}" for k, v in sorted(crowd.get("x_cache", {}).items()))
     lines.append(f"  nginx's X-Cache: {cached}")
+    lags = crowd["shown_after"]
+    if lags:
+        lines.append(
+            f"  each payment shown in nginx's copy of /progress after: p50 "
+            f"{loadgen.percentile(lags, 0.5):.2f} s, p95 {loadgen.percentile(lags, 0.95):.2f} s, "
+            f"max {max(lags):.2f} s (then a browser's next poll, within its interval)"
+        )
     polls = crowd["requests"] or 1
     seconds = cpu["seconds"]
     lines.append(

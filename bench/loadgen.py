@@ -72,6 +72,7 @@ class Donation:
     steps: list[tuple[str, int | None, float]] = field(default_factory=list)
     session_id: str = ""
     completed: bool = False
+    paid_at: float = 0.0  # the event loop's clock when the sandbox took the payment
     error: str = ""
 
 
@@ -238,6 +239,7 @@ async def _journey(client, donation: Donation, home, other, path, sandbox) -> No
     if '"payment_status": "paid"' not in paid and '"payment_status":"paid"' not in paid:
         raise _StepFailed(f"the sandbox did not take the payment: {paid[:200]}")
     donation.completed = True
+    donation.paid_at = asyncio.get_running_loop().time()
     thanks = f"{home}/donate/thanks?session_id={donation.session_id}"
     await _step(client, donation, "thanks", "GET", thanks, expect=200)
 
