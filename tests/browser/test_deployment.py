@@ -334,6 +334,7 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         assert viewers.cookies() == []
         assert "BYPASS" not in {cache for _, _, cache in polls}
 
+        donating = time.monotonic()
         donor = donors.new_page()
         fill_donation(donor, base)
         donor.get_by_role("button", name="Continue to secure payment").click()
@@ -349,7 +350,9 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         shown = time.monotonic() - counted
         assert _raised(viewer) == expected
         assert shown <= limit, f"the donation showed after {shown:.1f} s: {polls}"
-        assert 200 in {status for at, status, _ in polls if at > counted}
+        # The new bar came as a whole partial (its poll may have been answered just before
+        # the sandbox said the webhook was delivered).
+        assert 200 in {status for at, status, _ in polls if at > donating}
     finally:
         viewers.close()
         donors.close()
