@@ -50,7 +50,7 @@ bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (i
 	command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python -m bench.run
 
-bench-load: $(BIN)/.installed ## The big day: 500 viewers polling while donations complete (SQLite, then PostgreSQL x2)
+bench-load: $(BIN)/.installed ## The big day: 500 viewers polling while donations complete (SQLite, PostgreSQL x2), then a crowd of 2,000 polls/s through nginx
 	$(BIN)/python -m bench.load
 
 bench-chaos: $(BIN)/.installed ## A day of donations while Stripe misbehaves; the books must agree to the penny (SQLite)

@@ -8,6 +8,7 @@ is recorded, measured from the moment it was sent to the end of its body."""
 import asyncio
 import random
 import re
+import ssl
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class Plan:
     poll_seconds: float = 5
     donations_per_second: float = 2
     seed: int = 8
+    # For https (nginx with a throwaway certificate): the context that trusts it.
+    tls: ssl.SSLContext | None = None
 
     def viewer_url(self, viewer: int) -> str:
         """Viewer n polls instance n mod N; every other viewer watches a sponsor page."""
@@ -69,6 +72,7 @@ class Donation:
     steps: list[tuple[str, int | None, float]] = field(default_factory=list)
     session_id: str = ""
     completed: bool = False
+    paid_at: float = 0.0  # the event loop's clock when the sandbox took the payment
     error: str = ""
 
 
@@ -91,12 +95,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[rank]
 
 
-def _session(local_ip: str | None = None) -> aiohttp.ClientSession:
+def _session(
+    local_ip: str | None = None, tls: ssl.SSLContext | None = None
+) -> aiohttp.ClientSession:
     # A new connection per request: polls are 5 s apart and gunicorn closes an idle
     # connection after 2 s (behind nginx, too, each request reaches gunicorn afresh). `unsafe`
     # lets the jar keep cookies from an IP address (127.0.0.1), which it refuses by default.
     connector = aiohttp.TCPConnector(
-        limit=0, force_close=True, local_addr=(local_ip, 0) if local_ip else None
+        limit=0,
+        force_close=True,
+        local_addr=(local_ip, 0) if local_ip else None,
+        ssl=tls if tls is not None else True,
     )
     jar = aiohttp.CookieJar(unsafe=True)
     return aiohttp.ClientSession(connector=connector, cookie_jar=jar, timeout=TIMEOUT)
@@ -183,7 +192,7 @@ async def _donate(plan: Plan, number: int, at: float, rng: random.Random) -> Don
     # A distinct loopback address per donor, as distinct people would have: the donation
     # form's rate limit (per address) applies to each donor, not to the load generator.
     ip = f"127.1.{number // 250}.{number % 250 + 1}"
-    async with _session(ip) as client:
+    async with _session(ip, plan.tls) as client:
         try:
             await _journey(client, donation, home, other, path, plan.sandbox)
         except (aiohttp.ClientError, TimeoutError, _StepFailed) as exc:
@@ -205,8 +214,16 @@ async def _journey(client, donation: Donation, home, other, path, sandbox) -> No
         "donor_email": f"donor{donation.number}@example.org",
         "message": "Go on, over the edge!",
     }
+    # Browsers send the form's address as the Referer; over https the CSRF check insists.
     location = await _step(
-        client, donation, "donate", "POST", other + path, expect=303, data=fields
+        client,
+        donation,
+        "donate",
+        "POST",
+        other + path,
+        expect=303,
+        data=fields,
+        headers={"Referer": home + path},
     )
     donation.session_id = _SESSION.search(location)[1]
     await _step(client, donation, "checkout", "GET", location, expect=200)
@@ -222,6 +239,7 @@ async def _journey(client, donation: Donation, home, other, path, sandbox) -> No
     if '"payment_status": "paid"' not in paid and '"payment_status":"paid"' not in paid:
         raise _StepFailed(f"the sandbox did not take the payment: {paid[:200]}")
     donation.completed = True
+    donation.paid_at = asyncio.get_running_loop().time()
     thanks = f"{home}/donate/thanks?session_id={donation.session_id}"
     await _step(client, donation, "thanks", "GET", thanks, expect=200)
 
@@ -243,9 +261,9 @@ async def _step(client, donation: Donation, name: str, method: str, url: str, ex
     return location if 300 <= status < 400 else body
 
 
-async def read_progress(url: str) -> tuple[int, int]:
+async def read_progress(url: str, tls: ssl.SSLContext | None = None) -> tuple[int, int]:
     """(raised in pence, supporters) as a fresh partial shows them."""
-    async with _session() as client, client.get(url, headers=HTMX) as response:
+    async with _session(tls=tls) as client, client.get(url, headers=HTMX) as response:
         html = await response.text()
     raised = _RAISED.search(html)
     supporters = _SUPPORTERS.search(html)

@@ -69,7 +69,14 @@ def report(results: dict) -> str:
     if settings["load_before"] > 1:
         lines.append("WARNING: other work is using the machine; latencies are unreliable")
     for result in results["scenarios"].values():
-        lines += ["", *scenario_report(result)]
+        if result.get("kind") == "crowd":
+            from bench import crowd
+
+            lines += ["", *crowd.report(result)]
+        else:
+            lines += ["", *scenario_report(result)]
+    for name, reason in results.get("skipped", {}).items():
+        lines += ["", f"== {name}: SKIPPED, {reason}"]
     return "\n".join(lines)
 
 

@@ -3,14 +3,13 @@ throwaway certificate) in front of two gunicorn instances started with deploy/gu
 on a PostgreSQL database of its own migrated by `flask db upgrade`, with the Stripe sandbox
 signing webhooks to nginx's https address. A donor walks through it in Chromium.
 
-Only ports, the certificate, the static folder and the log folder of the site file change."""
+Only ports, the certificate and the static, log and cache folders of the site file change
+(bench/nginx.py, which `make bench-load`'s crowd shares). The last tests hold the progress
+partials' microcache to what browsers saw without it."""
 
-import datetime
-import ipaddress
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
+from bench import nginx as nginx_site
 from tests import stripe_events as se
 from tests.browser.test_donation_journey import fill_donation, pay_with
 from tests.conftest import ROOT, _free_port, skip_or_fail
@@ -30,98 +30,15 @@ from tests.conftest import ROOT, _free_port, skip_or_fail
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 DEPLOY = ROOT / "deploy"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-MIME_TYPES = Path("/etc/nginx/mime.types")
 
 
 @pytest.fixture(scope="module")
 def _parts():
-    if not Path(NGINX).exists() or not MIME_TYPES.exists():
-        skip_or_fail("nginx is not installed (apt-get install nginx)")
+    if reason := nginx_site.missing():
+        skip_or_fail(reason)
     if not GUNICORN.exists():
         skip_or_fail("gunicorn is not installed (make install)")
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, valid for a day."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
-def _site(folder: Path, https_port: int, http_port: int, upstreams: list[int], cert, key) -> str:
-    """deploy/nginx/plunge.conf with this machine's ports and folders, nothing else changed."""
-    site = (DEPLOY / "nginx" / "plunge.conf").read_text()
-    swaps = {
-        "listen 443 ssl": f"listen 127.0.0.1:{https_port} ssl",
-        "listen 80;": f"listen 127.0.0.1:{http_port};",
-        "server 127.0.0.1:8001;": f"server 127.0.0.1:{upstreams[0]};",
-        "server 127.0.0.1:8002;": f"server 127.0.0.1:{upstreams[1]};",
-        "/etc/letsencrypt/live/abseil.example.org/fullchain.pem": str(cert),
-        "/etc/letsencrypt/live/abseil.example.org/privkey.pem": str(key),
-        "/srv/plunge/static/": f"{ROOT}/static/",
-        "/var/log/nginx/": f"{folder}/",
-    }
-    for old, new in swaps.items():
-        assert old in site, f"deploy/nginx/plunge.conf no longer has {old!r}"
-        site = site.replace(old, new)
-    return site
-
-
-def _nginx_conf(folder: Path, site: Path) -> str:
-    """A main nginx.conf for an unprivileged run in `folder` that includes the site."""
-    temp = {name: folder / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
-    for path in temp.values():
-        path.mkdir()
-    return f"""
-{"user root;" if os.geteuid() == 0 else ""}
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include {MIME_TYPES};
-    default_type application/octet-stream;
-    client_body_temp_path {temp["body"]};
-    proxy_temp_path {temp["proxy"]};
-    fastcgi_temp_path {temp["fastcgi"]};
-    uwsgi_temp_path {temp["uwsgi"]};
-    scgi_temp_path {temp["scgi"]};
-    access_log off;
-    include {site};
-}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -184,9 +101,9 @@ def _env(database_url: str, **more) -> dict:
 def deployment(deploy_database, _stripe_sandbox, _smtp_server, tmp_path_factory):
     """nginx on https (yields its base URL and its folder) in front of two gunicorn instances."""
     folder = tmp_path_factory.mktemp("deploy")
-    https_port, http_port = _free_port(), _free_port()
-    site_url = f"https://127.0.0.1:{https_port}"
     upstreams = [_free_port(), _free_port()]
+    nginx = nginx_site.Nginx(folder, upstreams)
+    site_url = nginx.url
     env = _env(
         deploy_database,
         SECRET_KEY="deployment-test-one-secret",
@@ -213,29 +130,17 @@ def deployment(deploy_database, _stripe_sandbox, _smtp_server, tmp_path_factory)
                     stderr=subprocess.STDOUT,
                 )
             )
-    cert, key = _certificate(folder)
-    site = folder / "plunge.conf"
-    site.write_text(_site(folder, https_port, http_port, upstreams, cert, key))
-    conf = folder / "nginx.conf"
-    conf.write_text(_nginx_conf(folder, site))
-    with (folder / "error.log").open("ab") as out:
-        nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-p", str(folder), "-e", str(folder / "error.log")]
-            + ["-g", "daemon off;"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    cert = nginx.cert
     try:
         for server, port, log in zip(servers, upstreams, logs, strict=True):
             _wait_until_serving(server, f"http://127.0.0.1:{port}/healthz", log)
-        _wait_until_serving(nginx, site_url + "/healthz", folder / "error.log", verify=cert)
-        urls = {"url": site_url, "http_port": http_port}
+        _wait_until_serving(nginx.process, site_url + "/healthz", nginx.error_log, verify=cert)
+        urls = {"url": site_url, "http_port": nginx.http_port, "upstreams": upstreams}
         yield {**urls, "folder": folder, "cert": cert, "logs": logs}
     finally:
-        nginx.terminate()
+        nginx.stop()
         for server in servers:
             server.terminate()
-        nginx.wait(timeout=20)
         for server in servers:
             server.wait(timeout=30)
     for log in logs:
@@ -336,3 +241,145 @@ def test_a_donation_through_nginx_and_two_gunicorn_instances(
     assert first.headers["x-request-id"] in ids
     nginx_log = (deployment["folder"] / "plunge.access.log").read_text()
     assert first.headers["x-request-id"] in nginx_log
+
+
+# The microcache of the progress partials (deploy/nginx/plunge.conf): what browsers see of
+# the ETag/304/286 behaviour is what the app gives, and a donation shows as quickly as it did
+# but for the second nginx may keep a copy.
+
+
+def _poll(base: str, cert, **headers) -> requests.Response:
+    return requests.get(
+        base + "/progress", headers={"HX-Request": "true", **headers}, verify=cert, timeout=10
+    )
+
+
+def test_the_progress_partial_is_microcached_without_changing_what_browsers_see(deployment):
+    base, cert = deployment["url"], deployment["cert"]
+    time.sleep(1.1)  # whatever an earlier test left in the cache has had its second
+    first = _poll(base, cert)
+    again = _poll(base, cert)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert first.headers["X-Cache"] in ("MISS", "EXPIRED")
+    assert again.headers["X-Cache"] == "HIT"
+    assert again.text == first.text and again.headers["ETag"] == first.headers["ETag"]
+    etag = first.headers["ETag"].removeprefix("W/")  # gzip weakens it (RFC 9110 8.8.1)
+    for response in (first, again):
+        # Nothing personal: no cookie set; browsers still revalidate every poll; each answer
+        # has its own request id, not that of the request that filled the cache.
+        assert "Set-Cookie" not in response.headers
+        assert response.headers["Cache-Control"] == "no-cache"
+        assert 'class="raised"' in response.text
+    assert first.headers["X-Request-ID"] != again.headers["X-Request-ID"]
+
+    # The browser's ETag, strong or weakened by gzip, is answered 304 from the cache.
+    for tag in (etag, "W/" + etag):
+        unchanged = _poll(base, cert, **{"If-None-Match": tag, "Accept-Encoding": "gzip"})
+        assert unchanged.status_code == 304 and unchanged.headers["X-Cache"] == "HIT"
+        assert unchanged.content == b""
+        assert unchanged.headers["ETag"].removeprefix("W/") == etag
+    assert _poll(base, cert, **{"If-None-Match": '"another"'}).status_code == 200
+
+    # A browser with cookies (a participant signed in, previewing) is answered by the app,
+    # never from or into the cache, and still gets its 304.
+    signed_in = {"Cookie": "session=anything"}
+    fresh = _poll(base, cert, **signed_in)
+    assert fresh.status_code == 200 and fresh.headers["X-Cache"] == "BYPASS"
+    assert _poll(base, cert, **signed_in, **{"If-None-Match": etag}).status_code == 304
+
+    # Only the public partials are cached: pages, unknown partials and errors are not.
+    for path in ("/", "/donate", "/p/no-such-page/progress"):
+        response = requests.get(base + path, headers={"HX-Request": "true"}, verify=cert)
+        assert "X-Cache" not in response.headers or response.headers["X-Cache"] != "HIT"
+        again = requests.get(base + path, headers={"HX-Request": "true"}, verify=cert)
+        assert again.headers.get("X-Cache") in (None, "MISS", "BYPASS"), path
+
+
+def _raised(viewer) -> str:
+    return viewer.locator("#progress-event .raised").inner_text()
+
+
+def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
+    deployment, _stripe_sandbox, chromium, monkeypatch, axe
+):
+    base, cert = deployment["url"], deployment["cert"]
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    _stripe_sandbox.reset()
+    _stripe_sandbox.configure_webhooks(base + "/stripe/webhook", se.WEBHOOK_SECRET)
+    viewers = chromium.new_context(locale="en-GB", ignore_https_errors=True)
+    donors = chromium.new_context(locale="en-GB", ignore_https_errors=True)
+    try:
+        viewer = viewers.new_page()
+        polls = []
+        viewer.on(
+            "response",
+            lambda r: (
+                polls.append((time.monotonic(), r.status, r.headers.get("x-cache")))
+                if r.url == base + "/progress"
+                else None
+            ),
+        )
+        viewer.goto(base + "/")
+        assert axe(viewer) == []
+        before = _raised(viewer)
+        pounds = int(re.fullmatch(r"£([\d,]+)\.00", before)[1].replace(",", ""))
+        expected = f"£{pounds + 10:,}.00"
+        # The viewer's page polls (PROGRESS_POLL_SECONDS=1 here) and is answered, unchanged.
+        deadline = time.monotonic() + 10
+        while len(polls) < 3 and time.monotonic() < deadline:
+            viewer.wait_for_timeout(100)
+        assert len(polls) >= 3 and {status for _, status, _ in polls} <= {200, 304}
+        assert 304 in {status for _, status, _ in polls}  # Chromium revalidates with its ETag
+        # A visitor who has only watched holds no cookie, so nginx answers from its copy.
+        assert viewers.cookies() == []
+        assert "BYPASS" not in {cache for _, _, cache in polls}
+
+        donating = time.monotonic()
+        donor = donors.new_page()
+        fill_donation(donor, base)
+        donor.get_by_role("button", name="Continue to secure payment").click()
+        pay_with(donor, "4242 4242 4242 4242")
+        expect(donor.get_by_role("heading", name="Thank you, Fiona Campbell!")).to_be_visible()
+        assert _stripe_sandbox.wait_for_webhooks(10)
+        counted = time.monotonic()  # the webhook has moved the totals
+        # Within the polling interval, plus the second nginx may keep a copy, plus a little
+        # for a busy machine: htmx waits its second after each answer, then the repaint.
+        limit = 1 + 1 + 0.75
+        while _raised(viewer) != expected and time.monotonic() - counted < limit + 5:
+            viewer.wait_for_timeout(50)
+        shown = time.monotonic() - counted
+        assert _raised(viewer) == expected
+        assert shown <= limit, f"the donation showed after {shown:.1f} s: {polls}"
+        # The new bar came as a whole partial (its poll may have been answered just before
+        # the sandbox said the webhook was delivered).
+        assert 200 in {status for at, status, _ in polls if at > donating}
+    finally:
+        viewers.close()
+        donors.close()
+
+
+def test_polls_stop_through_the_microcache_once_the_event_closes(deployment, deploy_database):
+    base, cert = deployment["url"], deployment["cert"]
+    engine = create_engine(deploy_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE event SET closes_at = now() - interval '1 minute'"))
+        closed = time.monotonic()
+        # The open event's copy lasts at most its second; then polls are told to stop.
+        while (first := _poll(base, cert)).status_code != 286:
+            assert time.monotonic() - closed < 2.5, first.status_code
+            time.sleep(0.05)
+        etag = first.headers["ETag"]
+        for _ in range(2):  # nginx's copy, each time
+            # Even with the closed bar's own ETag (a browser that fetched it without htmx):
+            # 286 (stop), never the 304 that would keep htmx polling.
+            polled = _poll(base, cert, **{"If-None-Match": etag})
+            assert polled.status_code == 286 and 'class="raised"' in polled.text  # htmx stops
+            plain = requests.get(base + "/progress", verify=cert, timeout=10)
+            assert plain.status_code == 200 and 'class="raised"' in plain.text  # a browser
+            assert "Set-Cookie" not in polled.headers and "Set-Cookie" not in plain.headers
+        assert polled.headers["X-Cache"] == "HIT" and plain.headers["X-Cache"] == "HIT"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE event SET closes_at = NULL"))
+        engine.dispose()
