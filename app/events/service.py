@@ -14,6 +14,7 @@ from app.models import (
     DonationStatus,
     Event,
     SponsorPage,
+    TeamMember,
     Totals,
     User,
     utcnow,
@@ -211,13 +212,22 @@ def public_pages_clause():
 
 
 def recent_donations(
-    limit: int = 10, sponsor_page_id: int | None = None, older_than: int | None = None
+    limit: int = 10,
+    sponsor_page_id: int | None = None,
+    older_than: int | None = None,
+    team_id: int | None = None,
 ) -> list[Donation]:
-    """The latest donations that count, newest first, for a scope's public list; with
-    `older_than` (a donation's id), those listed after that one."""
+    """The latest donations that count, newest first, for a scope's public list (the event,
+    a page, or a team: its members' pages and gifts to the team itself); with `older_than`
+    (a donation's id), those listed after that one."""
     query = select(Donation).where(counted_clause())
     if sponsor_page_id is not None:
         query = query.where(Donation.sponsor_page_id == sponsor_page_id)
+    if team_id is not None:
+        members = select(TeamMember.sponsor_page_id).where(
+            TeamMember.team_id == team_id, TeamMember.counts
+        )
+        query = query.where(or_(Donation.team_id == team_id, Donation.sponsor_page_id.in_(members)))
     # Keyset, not OFFSET: the database reads one page however far back the donor looks.
     # An unknown id (a hand-edited link) lists the latest.
     after = db.session.get(Donation, older_than) if older_than is not None else None

@@ -208,9 +208,17 @@ def leaderboard(limit: int = 10) -> list[TeamEntry]:
     return [TeamEntry(*row) for row in rows]
 
 
-def public_teams() -> list[Team]:
-    """Teams a participant may join, by name."""
-    return list(db.session.scalars(select(Team).where(Team.is_public).order_by(Team.name)))
+def public_teams(include_hidden: bool = False) -> list[Team]:
+    """Teams a participant may join, by name (with hidden ones, for organisers)."""
+    query = select(Team).where(Team.merged_into_id.is_(None)).order_by(Team.name)
+    if not include_hidden:
+        query = query.where(Team.is_public)
+    return list(db.session.scalars(query))
+
+
+def find_team(slug: str) -> Team | None:
+    """The team at this address, public or not (for organisers choosing a merge)."""
+    return db.session.scalar(select(Team).where(Team.slug == slug.strip().lower()))
 
 
 def team_of_page(page_id: int) -> Team | None:
@@ -231,3 +239,15 @@ def public_team_progress_query(slug):
         .join(Team, Totals.scope == team_scope_expression())
         .where(Team.slug == slug, Team.is_public)
     )
+
+
+def team_photo_audience(sha256: str) -> str | None:
+    """Who may see a team photo: "public" if a public team shows it, "private" if only
+    teams the current user runs do, else None."""
+    audience = None
+    for team in db.session.scalars(select(Team).where(Team.photo_sha256 == sha256)):
+        if team.is_public:
+            return "public"
+        if may_manage(current_user, team):
+            audience = "private"
+    return audience
