@@ -15,6 +15,7 @@ from app import totals
 from app.database import begin_write
 from app.extensions import db
 from app.models import (
+    EVENT_SCOPE,
     Contribution,
     Donation,
     JoinApproval,
@@ -130,9 +131,9 @@ def merge(team: Team, into: Team) -> None:
 
 def _lock_page_totals(page_id: int) -> None:
     # SELECT ... FOR UPDATE on PostgreSQL; on SQLite the write lock comes with the first write.
-    db.session.execute(
-        select(Totals.scope).where(Totals.scope == f"page:{page_id}").with_for_update()
-    )
+    # The event's row first, as every donation takes it first: one order, so no deadlock.
+    for scope in (EVENT_SCOPE, f"page:{page_id}"):
+        db.session.execute(select(Totals.scope).where(Totals.scope == scope).with_for_update())
 
 
 def _locked_contribution(scope: str) -> Contribution:
