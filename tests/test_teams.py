@@ -266,3 +266,26 @@ def test_team_totals_stay_exact_under_concurrency_on_postgres(postgres_url):
         with app.app_context():
             db.drop_all()
             db.engine.dispose()
+
+
+def test_organisers_exports_and_lists_name_the_team(make, organiser):
+    import csv
+    import io
+
+    aisha = make.participant()
+    carers = team(make.app, "Carers' group", "carers", captain=aisha)
+    make.donation(1000, page_id=aisha)
+    make.donation(500, team_id=carers)
+    make.donation(200)
+    response = organiser.client.get("/organiser/exports/donations.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [r["Team"] for r in rows] == ["Carers' group", "Carers' group", ""]
+    assert "Carers&#39; group" in organiser.client.get("/organiser/participants").text
+    assert "Team: Carers&#39; group" in organiser.client.get("/organiser/donations").text
+    from app.safety import roster
+
+    with make.app.test_request_context():
+        assert roster.COLUMNS[-1] == "Team"
+        assert {r.status.user.name: r.team for r in roster.rows()}["Aisha Rahman"] == (
+            "Carers' group"
+        )

@@ -251,3 +251,25 @@ def team_photo_audience(sha256: str) -> str | None:
         if may_manage(current_user, team):
             audience = "private"
     return audience
+
+
+def team_names_by_page() -> dict[int, str]:
+    """Each page's team (the one its money counts for), for organisers' lists and exports:
+    one query, however many rows they have."""
+    rows = db.session.execute(
+        select(TeamMember.sponsor_page_id, Team.name)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.counts)
+    )
+    return dict(rows.all())
+
+
+def team_names_by_participant() -> dict[int, str]:
+    """Each participant's team, by their user id (for the day's roster)."""
+    rows = db.session.execute(
+        select(SponsorPage.participant_id, Team.name)
+        .join(TeamMember, TeamMember.sponsor_page_id == SponsorPage.id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.counts)
+    )
+    return dict(rows.all())
