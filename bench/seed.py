@@ -217,11 +217,11 @@ def check_totals() -> None:
         if page_id is not None:
             expected[f"page:{page_id}"] = (raised, supporters)
     by_team = counted.add_columns(Donation.team_id).group_by(Donation.team_id)
-    teams = dict(
-        (f"team:{team_id}", (raised, supporters))
+    teams = {
+        f"team:{team_id}": (raised, supporters)
         for raised, supporters, team_id in db.session.execute(by_team)
         if team_id is not None
-    )
+    }
     members = select(TeamMember.sponsor_page_id, TeamMember.team_id).where(TeamMember.counts)
     for page_id, team_id in db.session.execute(members):
         page = expected.get(f"page:{page_id}", (0, 0))
