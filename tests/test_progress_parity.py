@@ -106,6 +106,8 @@ def test_the_fast_path_answers_every_state_as_the_flask_views_do(make, closed):
         assert answered[path, True] == 404
     assert answered["/p/rena-old/progress", True] == 301
     assert answered["/t/old-crew/progress", True] == 301
+    moved = Client(make.app).get("/t/old-crew/progress")
+    assert moved.headers["Location"] == "/t/carers/progress"
 
 
 def test_the_fast_path_answers_public_scopes_itself(make):

@@ -289,3 +289,31 @@ def test_organisers_exports_and_lists_name_the_team(make, organiser):
         assert {r.status.user.name: r.team for r in roster.rows()}["Aisha Rahman"] == (
             "Carers' group"
         )
+
+
+def test_the_captain_adds_a_photo_everyone_sees_and_leaving_ends_captaincy(client, auth, make):
+    from io import BytesIO
+
+    from PIL import Image
+
+    aisha = make.participant()
+    carers = team(make.app, "Carers' group", "carers", captain=aisha)
+    auth.login("aisha@example.org")
+    jpeg = BytesIO()
+    Image.new("RGB", (60, 40), "teal").save(jpeg, "JPEG")
+    jpeg.seek(0)
+    saved = auth.post(
+        "/t/carers/photo",
+        {"photo-file": (jpeg, "team.jpg"), "photo-alt": "The team on the roof"},
+        prefix="photo",
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 303
+    with make.app.app_context():
+        sha = db.session.get(Team, carers).photo_sha256
+    auth.logout()
+    assert 'alt="The team on the roof"' in client.get("/t/carers").text
+    assert client.get(f"/images/{sha}.jpg").status_code == 200
+    leave(make.app, aisha)
+    with make.app.app_context():
+        assert db.session.get(Team, carers).captain_page_id is None

@@ -87,6 +87,8 @@ def leave(page: SponsorPage) -> None:
 def _leave_locked(member: TeamMember) -> None:
     if member.approved_at is not None:
         _move_page_money(member.sponsor_page_id, from_team=member.team_id)
+    if member.team.captain_page_id == member.sponsor_page_id:
+        member.team.captain_page_id = None  # organisers run it until someone else leads it
     db.session.delete(member)
     db.session.flush()
 

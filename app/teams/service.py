@@ -4,13 +4,14 @@ import re
 from dataclasses import dataclass
 from typing import IO
 
-from flask import abort
+from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import String, cast, func, literal, select
 
-from app import images, totals
+from app import totals
 from app.events.service import Progress, progress_from_row, progress_query
 from app.extensions import db
+from app.images import service as images
 from app.models import SponsorPage, Team, TeamMember, Totals, User, team_scope, utcnow
 from app.pages import photos
 from app.pages.service import suggest_slug
@@ -59,9 +60,11 @@ def public_team_or_404(slug: str | None) -> Team | None:
 
 
 def _redirect_to(team: Team):
-    from flask import redirect, url_for
-
-    return redirect(url_for("teams.show_team", slug=team.slug), 301)
+    # The same place (page, bar, sponsor choice...) at the team it was merged into.
+    location = url_for(request.endpoint, **{**request.view_args, "slug": team.slug})
+    response = redirect(location, 301 if request.method in ("GET", "HEAD") else 308)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def slug_problem(slug: str, team_id: int | None = None) -> str | None:
