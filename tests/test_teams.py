@@ -317,3 +317,27 @@ def test_the_captain_adds_a_photo_everyone_sees_and_leaving_ends_captaincy(clien
     leave(make.app, aisha)
     with make.app.app_context():
         assert db.session.get(Team, carers).captain_page_id is None
+
+
+def test_a_gift_to_the_team_goes_through_checkout_with_gift_aid_and_counts_once(
+    donor, stripe_sandbox, event, smtp
+):
+    from tests.test_checkout import pay, session_id_of, submit
+    from tests.test_donations import GIFT_AID
+
+    carers = team(event, "Carers' group", "carers")
+    response, _ = submit(donor, "/donate?team=carers", **GIFT_AID)
+    assert response.status_code == 303
+    [create] = [e for e in stripe_sandbox.requests if e["path"] == "/v1/checkout/sessions"]
+    assert create["params"]["metadata"]["team"] == "carers"
+    session_id = session_id_of(response)
+    pay(stripe_sandbox, session_id)
+    thanks = donor.get(f"{donor.base}/donate/thanks?session_id={session_id}")
+    assert "sponsoring Carers&#39; group" in thanks.text
+    assert "Carers&#39; group's total" in thanks.text
+    assert row(event, f"team:{carers}") == (2000, 2000, 0, 1)
+    assert row(event, EVENT_SCOPE) == (2000, 2000, 0, 1)
+    with event.app_context():
+        assert db.session.scalar(db.select(Donation)).team_id == carers
+    [receipt] = smtp.wait_for("fiona@example.org")
+    assert "sponsoring Carers' group" in receipt.get_body(("plain",)).get_content()
