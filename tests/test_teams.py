@@ -341,3 +341,29 @@ def test_a_gift_to_the_team_goes_through_checkout_with_gift_aid_and_counts_once(
         assert db.session.scalar(db.select(Donation)).team_id == carers
     [receipt] = smtp.wait_for("fiona@example.org")
     assert "sponsoring Carers' group" in receipt.get_body(("plain",)).get_content()
+
+
+def test_organisers_rename_hide_and_merge_through_the_site(make, organiser, client):
+    aisha = make.participant()
+    carers = team(make.app, "Carers grp", "carers", captain=aisha)
+    team(make.app, "Students", "students")
+    make.donation(700, page_id=aisha)
+    renamed = organiser.post(
+        "/t/carers/edit",
+        {"name": "Carers' group", "target": "800", "story": "", "join_approval": "captain"},
+    )
+    assert renamed.headers["Location"] == "/t/carers"
+    assert "Carers&#39; group" in client.get("/t/carers").text
+    assert organiser.post("/t/students/visibility", {"action": "hide"}).status_code == 303
+    merged = organiser.post("/t/carers/merge", {"into": "students"})
+    assert "Merge into a team that is shown" in client.get("/t/carers").text
+    assert merged.headers["Location"] == "/t/carers"
+    organiser.post("/t/students/visibility", {"action": "unhide"})
+    merged = organiser.post("/t/carers/merge", {"into": "students"})
+    assert merged.headers["Location"] == "/t/students"
+    assert client.get("/t/carers/sponsor").status_code == 404
+    assert client.get("/t/carers").headers["Location"] == "/t/students"
+    with make.app.app_context():
+        students = db.session.scalar(db.select(Team).where(Team.slug == "students"))
+        assert db.session.get(Totals, students.totals_scope).raised_pence == 700
+        assert db.session.get(Totals, f"team:{carers}").raised_pence == 0

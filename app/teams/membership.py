@@ -12,7 +12,6 @@ from dataclasses import fields
 from sqlalchemy import select, update
 
 from app import totals
-from app.database import begin_write
 from app.extensions import db
 from app.models import (
     EVENT_SCOPE,
@@ -95,12 +94,12 @@ def _leave_locked(member: TeamMember) -> None:
 
 def merge(team: Team, into: Team) -> None:
     """An organiser folds `team` into `into`: members, gifts to the team and its totals move;
-    the old team is kept (hidden, pointing at the new one) so its address leads there."""
+    the old team is kept (hidden, pointing at the new one) so its address leads there. Call it
+    in a write transaction (`database.begin_write`); the caller commits."""
     if team.id == into.id:
         raise MembershipError("Choose a different team to merge into.")
     if not into.is_public:
         raise MembershipError("Merge into a team that is shown to the public.")
-    begin_write()
     # Gifts to the team itself: the donations' own row locks wait for any being paid now.
     db.session.execute(
         update(Donation)

@@ -220,6 +220,7 @@ def set_visibility(slug: str):
 def merge_team(slug: str):
     """An organiser merges this team into another: members and money move there."""
     require_organiser()
+    begin_write()
     team = _managed(slug)
     form = forms.MergeForm()
     into = service.find_team(form.into.data or "") if form.validate_on_submit() else None
