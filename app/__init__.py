@@ -98,11 +98,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.planning import views as planning_views  # noqa: F401 - so do these
     from app.safety import board, editor, views  # noqa: F401 - their routes join safety_bp
     from app.safety import bp as safety_bp
+    from app.teams.views import bp as teams_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(teams_bp)
     app.register_blueprint(images_bp)
     app.register_blueprint(me_bp)
     app.register_blueprint(donations_bp)

@@ -1,22 +1,31 @@
 """The live progress partial: the most requested URL on the day, so it has a fast path.
 
-Every viewer's browser polls `/progress` (and `/p/<slug>/progress` on sponsor pages) every
-few seconds. `LiveProgress` answers those GETs in front of Flask with one indexed read on a
-pooled DBAPI connection and the same template the pages include; anything it cannot answer
-(a draft page its owner is previewing, no event yet, other methods) falls through to the
-Flask views, which give the same answer the slow way."""
+Every viewer's browser polls `/progress` (and `/p/<slug>/progress` on sponsor pages,
+`/t/<slug>/progress` on team pages) every few seconds. `LiveProgress` answers those GETs in
+front of Flask with one indexed read on a pooled DBAPI connection and the same template the
+pages include; anything it cannot answer (a draft page its owner is previewing, no event
+yet, other methods) falls through to the Flask views, which give the same answer the slow
+way. Its queries are the ORM's own selects (`events.service.*_progress_query`), compiled
+once for the database: which pages and teams are public is said once, on the models."""
 
+import enum
 import re
 from datetime import UTC, datetime
 
 from flask import Flask, make_response, render_template, request
+from sqlalchemy import bindparam
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import ETags
 from werkzeug.http import parse_etags, quote_etag
 
 from app import logs
-from app.donations.gift_aid import gift_aid_on
-from app.events.service import Progress
+from app.events.service import (
+    Progress,
+    event_progress_query,
+    progress_from_row,
+    public_page_progress_query,
+)
+from app.teams.service import public_team_progress_query
 
 # Only what could be a slug is looked up here; anything else is Flask's to refuse.
 _SLUG = re.compile(r"[A-Za-z0-9-]{1,40}")
@@ -24,22 +33,33 @@ _SLUG = re.compile(r"[A-Za-z0-9-]{1,40}")
 STOP_POLLING = 286
 TEMPLATE = "events/_progress.html"
 
-# Mirrors events.service.event_progress/page_progress and public_pages_clause, in plain SQL.
-_COLUMNS = (
-    "t.raised_pence, t.gift_aid_eligible_pence, t.supporters, t.version, e.target_pence,"
-    " e.gift_aid_fills_target,"
-    " CASE WHEN e.closes_at IS NOT NULL AND e.closes_at <= {p} THEN 1 ELSE 0 END"
-)
-_EVENT_SQL = (
-    "SELECT " + _COLUMNS + ", 0 FROM totals t JOIN event e ON e.id = 1 WHERE t.scope = 'event'"
-)
-_PAGE_SQL = (
-    "SELECT " + _COLUMNS.replace("e.target_pence", "p.target_pence") + ", p.id"
-    " FROM sponsor_pages p"
-    " JOIN event e ON e.id = 1 JOIN totals t ON t.scope = 'page:' || p.id"
-    " WHERE p.slug = {p} AND p.status = 'published' AND p.approved_at IS NOT NULL"
-    " AND p.hidden_at IS NULL"
-)
+# What the fast path reads, by the prefix of the scope's key; each takes the slug as `slug`.
+_QUERIES = {
+    "event": event_progress_query,
+    "page": lambda: public_page_progress_query(bindparam("slug")),
+    "team": lambda: public_team_progress_query(bindparam("slug")),
+}
+# URL prefix -> scope kind, for /<prefix>/<slug>/progress.
+_PREFIXES = {"/p/": "page", "/t/": "team"}
+
+
+class _Compiled:
+    """A select compiled once for the database's driver, run on a raw DBAPI cursor."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        # The literals inside the expressions ('page:', 'published'...) as the driver takes them.
+        self.defaults = {k: _plain(v) for k, v in compiled.params.items()}
+        self.order = compiled.positiontup if compiled.positional else None
+
+    def params(self, **values):
+        merged = {**self.defaults, **values}
+        return tuple(merged[name] for name in self.order) if self.order is not None else merged
+
+
+def _plain(value):
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def answer(etag: str, if_none_match: ETags, polling: bool, closed: bool = False) -> int:
@@ -88,11 +108,13 @@ class LiveProgress:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") != "GET" or not path.endswith("/progress"):
             return self.wrapped(environ, start_response)
+        kind = _PREFIXES.get(path[:3])
         try:
             if path == "/progress":
-                progress, route = self._read("event", ()), "/progress"
-            elif path.startswith("/p/") and path.count("/") == 3 and _SLUG.fullmatch(path[3:-9]):
-                progress, route = self._read("page", (path[3:-9].lower(),)), "/p/<slug>/progress"
+                progress, route = self._read("event"), "/progress"
+            elif kind and path.count("/") == 3 and _SLUG.fullmatch(path[3:-9]):
+                progress = self._read(kind, path[3:-9].lower())
+                route = f"{path[:3]}<slug>/progress"
             else:
                 progress = None
         except self._database_errors:
@@ -123,30 +145,21 @@ class LiveProgress:
         start_response(f"{status} {reason}", headers)
         return [body]
 
-    def _read(self, kind: str, params: tuple) -> Progress | None:
+    def _read(self, kind: str, slug: str | None = None) -> Progress | None:
         engine = self._engine or self._bind()
-        sql, now = self._sql[kind], self._now()
+        query, now = self._sql[kind], self._now()
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
-            cursor.execute(sql, (now, *params))
+            cursor.execute(query.sql, query.params(slug=slug) if slug else query.params())
             row = cursor.fetchone()
             cursor.close()
         finally:
             connection.close()  # back to the pool
         if row is None:
             return None
-        raised, eligible, supporters, version, target, fills, closed, page_id = row
-        return Progress(
-            scope="event" if kind == "event" else f"page:{page_id}",
-            raised_pence=raised,
-            gift_aid_pence=gift_aid_on(eligible),
-            supporters=supporters,
-            target_pence=target,
-            version=version,
-            closed=bool(closed),
-            gift_aid_fills_target=bool(fills),
-        )
+        scope = "event" if kind == "event" else f"{kind}:{row[-1]}"
+        return progress_from_row(scope, row, now=now)
 
     def _bind(self):
         from app.extensions import db
@@ -155,10 +168,8 @@ class LiveProgress:
             self._engine = db.engine
         # The raw DBAPI cursor raises the driver's own errors, not SQLAlchemy's.
         self._database_errors = (SQLAlchemyError, self._engine.dialect.loaded_dbapi.Error)
-        placeholder = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
         self._sql = {
-            "event": _EVENT_SQL.format(p=placeholder),
-            "page": _PAGE_SQL.format(p=placeholder),
+            kind: _Compiled(query(), self._engine.dialect) for kind, query in _QUERIES.items()
         }
         return self._engine
 

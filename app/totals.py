@@ -4,27 +4,44 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import EVENT_SCOPE, Contribution, Donation, Totals
+from app.models import EVENT_SCOPE, Contribution, Donation, TeamMember, Totals, team_scope
 
 _COLUMNS = [f.name for f in fields(Contribution)]
 
 
 def scopes_of(donation: Donation) -> list[str]:
-    """The totals rows a donation counts towards: the event's, and its sponsor page's if any."""
-    if donation.sponsor_page_id is None:
-        return [EVENT_SCOPE]
-    return [EVENT_SCOPE, f"page:{donation.sponsor_page_id}"]
+    """The totals rows a donation counts towards: the event's, and its sponsor page's or its
+    team's if any. (A page's team is added by `tracking`, which must read it under a lock.)"""
+    if donation.sponsor_page_id is not None:
+        return [EVENT_SCOPE, f"page:{donation.sponsor_page_id}"]
+    if donation.team_id is not None:
+        return [EVENT_SCOPE, team_scope(donation.team_id)]
+    return [EVENT_SCOPE]
+
+
+def page_team_scope(sponsor_page_id: int) -> str | None:
+    """The totals key of the team a page's money counts for now, if any.
+
+    Read only after this transaction has updated the page's totals row: a member joining,
+    leaving or moving (app/teams/membership.py) locks that row first, so the team read here
+    is the one the page's whole total sits in, never one it just left."""
+    team_id = db.session.scalar(
+        select(TeamMember.team_id).where(
+            TeamMember.sponsor_page_id == sponsor_page_id, TeamMember.counts
+        )
+    )
+    return None if team_id is None else team_scope(team_id)
 
 
 def apply(delta: Contribution, scopes: list[str]) -> None:
     """Add `delta` to each scope's row in one UPDATE each: atomic under concurrent writers,
     because the database adds to the stored value rather than writing one we read earlier."""
-    changes = {name: getattr(Totals, name) + getattr(delta, name) for name in _COLUMNS}
-    if not any(getattr(delta, name) for name in _COLUMNS):
+    if not _moves_anything(delta):
         return
+    changes = {name: getattr(Totals, name) + getattr(delta, name) for name in _COLUMNS}
     for scope in scopes:
         db.session.execute(
             update(Totals)
@@ -45,7 +62,16 @@ def tracking(donation: Donation) -> Iterator[Donation]:
     if donation.id is None:
         db.session.add(donation)
         db.session.flush()
-    apply(donation.contribution() - before, scopes_of(donation))
+    delta = donation.contribution() - before
+    apply(delta, scopes_of(donation))
+    if donation.sponsor_page_id is not None and _moves_anything(delta):
+        team = page_team_scope(donation.sponsor_page_id)
+        if team is not None:
+            apply(delta, [team])
+
+
+def _moves_anything(delta: Contribution) -> bool:
+    return any(getattr(delta, name) for name in _COLUMNS)
 
 
 def touch(scope: str) -> None:

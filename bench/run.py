@@ -35,6 +35,8 @@ HTMX = {"HX-Request": "true"}
 # Any cookie makes the event page render afresh (the microcache is for cookieless visitors).
 RENDERED = {"Cookie": "plunge_bench=1"}
 SPONSOR_PAGE = "/p/aisha"  # the demo's first page; the bulk load gives it a tenth of LARGE
+TEAM_PAGE = "/t/carers-group"  # a demo team; the grown event has TEAMS of them
+TEAMS = 100
 MAX_SLOWDOWN = 1.5
 # (what, load at SMALL; the same load at LARGE is named <load>_large)
 GROWTH = [
@@ -44,6 +46,8 @@ GROWTH = [
     ("organiser dashboard", "organiser"),
     ("event progress partial", "progress"),
     ("sponsor progress partial", "sponsor_progress"),
+    ("team page", "team_page"),
+    ("team progress partial", "team_progress"),
 ]
 MAX_PAGE_BYTES = 40_000
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -52,6 +56,8 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 RATIO_TARGETS = [
     ("progress partial vs hello-world", "progress", None, 0.8),
     ("progress 304 vs hello-world", "progress_304", None, 0.9),
+    ("team partial vs hello-world", "team_progress", None, 0.8),
+    ("team 304 vs hello-world", "team_progress_304", None, 0.9),
     ("event page vs hello-world", "page", None, 0.4),
     (f"partial at {LARGE:,} vs {SMALL} donations", "progress_large", "progress", 0.9),
 ]
@@ -68,6 +74,7 @@ def main() -> int:
         grown_env = clean_env(f"sqlite:///{Path(tmp) / 'grown.db'}")
         _python(grown_env, "bench.seed", "participants", str(PARTICIPANTS))
         _python(grown_env, "bench.seed", "bulk", str(LARGE))
+        _python(grown_env, "bench.seed", "teams", str(TEAMS))
         with (
             Server("app", "wsgi:app", env, Path(tmp) / "app.log") as app,
             Server("grown", "wsgi:app", grown_env, Path(tmp) / "grown.log") as grown,
@@ -105,9 +112,15 @@ def measure_loads(app: Server, grown: Server, hello: Server) -> tuple[dict, dict
     _expect(app.url + "/progress", not_modified, 304)
     if f"{LARGE} supporters" not in fetch(grown.url + "/progress", HTMX)[2].decode():
         raise RuntimeError(f"the grown event's partial does not show {LARGE} supporters")
+    team_partial = TEAM_PAGE + "/progress"
+    team_etag = _expect(app.url + team_partial, HTMX, 200)["ETag"]
+    team_not_modified = {**HTMX, "If-None-Match": team_etag}
+    _expect(app.url + team_partial, team_not_modified, 304)
     loads = {
         "progress": paired(app, hello, "/progress", HTMX),
         "progress_304": paired(app, hello, "/progress", not_modified),
+        "team_progress": paired(app, hello, team_partial, HTMX),
+        "team_progress_304": paired(app, hello, team_partial, team_not_modified),
         "page": paired(app, hello, "/"),
         "progress_large": paired(grown, hello, "/progress", HTMX),
         "page_large": paired(grown, hello, "/"),
@@ -128,6 +141,8 @@ def growth_loads(app: Server, grown: Server) -> dict:
         "page_rendered": ("/", dict.fromkeys(same, RENDERED)),
         "sponsor_page": (SPONSOR_PAGE, same),
         "sponsor_progress": (SPONSOR_PAGE + "/progress", dict.fromkeys(same, HTMX)),
+        "team_page": (TEAM_PAGE, same),
+        "team_progress": (TEAM_PAGE + "/progress", dict.fromkeys(same, HTMX)),
     }
     organisers = {server.name: organiser_cookie(server.url) for server, _ in servers}
     if None not in organisers.values():
@@ -267,7 +282,7 @@ def growth_report(growth: dict) -> list[str]:
     """The growth table: each page at SMALL and at LARGE donations."""
     lines = [
         f"as the event grows: {SMALL} donations and 8 participants, then "
-        f"{LARGE:,} donations and {PARTICIPANTS:,} participants",
+        f"{LARGE:,} donations, {PARTICIPANTS:,} participants and {TEAMS} teams",
         f"{'':<28}{f'------ {SMALL} ------':>21}{f'---- {LARGE:,} ----':>21}",
         f"{'page':<28}{'req/s':>9}{'CPU us/req':>12}{'req/s':>9}{'CPU us/req':>12}{'slower':>8}",
     ]

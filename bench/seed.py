@@ -4,6 +4,7 @@ Run in its own process with DATABASE_URL set, because `config.py` reads it at im
     python -m bench.seed demo 100            # the demo event, topped up to 100 paid donations
     python -m bench.seed participants 1000   # more participants, each with a published page
     python -m bench.seed bulk 100000         # then bulk-loaded to 100,000 donations
+    python -m bench.seed teams 100           # then 100 teams, every page in one
 """
 
 import argparse
@@ -25,8 +26,11 @@ from app.models import (
     PageStatus,
     Role,
     SponsorPage,
+    Team,
+    TeamMember,
     Totals,
     User,
+    team_scope,
     utcnow,
 )
 
@@ -129,7 +133,8 @@ def bulk_load(total: int) -> None:
             supporters=count,
         )
         scopes = [EVENT_SCOPE] if page_id is None else [EVENT_SCOPE, f"page:{page_id}"]
-        totals.apply(delta, scopes)
+        team = totals.page_team_scope(page_id) if page_id is not None else None
+        totals.apply(delta, scopes + ([team] if team else []))
     db.session.commit()
     check_totals()
 
@@ -164,6 +169,39 @@ def _bulk_row(rng: random.Random, now, page_id: int | None) -> dict:
     }
 
 
+def add_teams(total: int) -> None:
+    """Add teams up to `total`, put every page not in a team into one (round the teams), and
+    move each page's totals into its team's, as joining does."""
+    have = db.session.scalar(select(func.count()).select_from(Team))
+    now = utcnow()
+    db.session.execute(
+        insert(Team),
+        [{"slug": f"team-{n}", "name": f"Team {n}", "story": "Together over the edge.",
+          "created_at": now, "updated_at": now} for n in range(have + 1, total + 1)],
+    )  # fmt: skip
+    team_ids = db.session.scalars(select(Team.id).order_by(Team.id)).all()
+    known = set(db.session.scalars(select(Totals.scope)))
+    db.session.execute(
+        insert(Totals), [{"scope": team_scope(t)} for t in team_ids if team_scope(t) not in known]
+    )
+    in_a_team = select(TeamMember.sponsor_page_id)
+    free = db.session.scalars(
+        select(SponsorPage.id).where(SponsorPage.id.not_in(in_a_team)).order_by(SponsorPage.id)
+    ).all()
+    members = [
+        {"sponsor_page_id": page_id, "team_id": team_ids[i % len(team_ids)], "joined_at": now,
+         "approved_at": now} for i, page_id in enumerate(free)
+    ]  # fmt: skip
+    if members:
+        db.session.execute(insert(TeamMember), members)
+    for member in members:
+        page = db.session.get(Totals, f"page:{member['sponsor_page_id']}")
+        money = Contribution(*(getattr(page, f) for f in Contribution.__dataclass_fields__))
+        totals.apply(money, [team_scope(member["team_id"])])
+    db.session.commit()
+    check_totals()
+
+
 def counted_donations() -> int:
     """How many donations count toward the totals."""
     return db.session.scalar(select(func.count()).select_from(Donation).where(counted_clause()))
@@ -178,6 +216,18 @@ def check_totals() -> None:
     for raised, supporters, page_id in db.session.execute(by_page):
         if page_id is not None:
             expected[f"page:{page_id}"] = (raised, supporters)
+    by_team = counted.add_columns(Donation.team_id).group_by(Donation.team_id)
+    teams = {
+        f"team:{team_id}": (raised, supporters)
+        for raised, supporters, team_id in db.session.execute(by_team)
+        if team_id is not None
+    }
+    members = select(TeamMember.sponsor_page_id, TeamMember.team_id).where(TeamMember.counts)
+    for page_id, team_id in db.session.execute(members):
+        page = expected.get(f"page:{page_id}", (0, 0))
+        team = teams.get(f"team:{team_id}", (0, 0))
+        teams[f"team:{team_id}"] = (team[0] + page[0], team[1] + page[1])
+    expected.update(teams)
     for scope, raised, supporters in db.session.execute(
         select(Totals.scope, Totals.raised_pence, Totals.supporters)
     ):
@@ -189,12 +239,17 @@ def check_totals() -> None:
 
 
 def main() -> None:
-    """Command line: `demo N`, `participants N` or `bulk N`."""
+    """Command line: `demo N`, `participants N`, `bulk N` or `teams N`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["demo", "participants", "bulk"])
+    parser.add_argument("action", choices=["demo", "participants", "bulk", "teams"])
     parser.add_argument("count", type=int)
     args = parser.parse_args()
-    actions = {"demo": seed, "participants": add_participants, "bulk": bulk_load}
+    actions = {
+        "demo": seed,
+        "participants": add_participants,
+        "bulk": bulk_load,
+        "teams": add_teams,
+    }
     with create_app(env="development").app_context():
         actions[args.action](args.count)
 

@@ -70,6 +70,8 @@ def moved(path: str, draft: bool = False) -> dict[str, str]:
     return everyone(f"301 {path}")
 
 
+# A hidden team is seen only by organisers (its captain too; nobody in the world captains it).
+HIDDEN_TEAM = answers("404", "404", "404", "200", planner="404")
 ORGANISERS_ONLY = answers(LOGIN, "403", "403", "303 /p/aisha", planner="403")
 # Organisers are staff: logged in, they start on the dashboard, not a participant's home;
 # planners start on the planning page.
@@ -199,6 +201,71 @@ TABLE: dict[str, list[Try]] = {
         ),
     ],
     "pages.hide_update": [Try("POST", "/p/{slug}/updates/{update_id}/hide", ORGANISERS_ONLY)],
+    # Teams (app/teams): Aisha captains Summit seekers; organisers hid Quiet ones. --------------
+    "teams.show_team": [
+        Try("GET", "/t/{team_slug}", everyone("200")),
+        Try("GET", "/t/{hidden_team_slug}", HIDDEN_TEAM),
+        Try("GET", "/t/no-such-team", everyone("404")),
+    ],
+    "teams.show_progress": [
+        Try("GET", "/t/{team_slug}/progress", everyone("200")),
+        Try("GET", "/t/{hidden_team_slug}/progress", HIDDEN_TEAM),
+    ],
+    "teams.sponsor_team": [
+        Try("GET", "/t/{team_slug}/sponsor", everyone("200")),
+        Try("GET", "/t/{team_slug}/sponsor?to=team", everyone("303 /donate")),
+        Try("GET", "/t/{team_slug}/sponsor?to=aisha", everyone("303 /donate/aisha")),
+        Try("GET", "/t/{team_slug}/sponsor?to=nobody", everyone("422")),
+        Try("GET", "/t/{hidden_team_slug}/sponsor", everyone("404")),
+    ],
+    "teams.list_teams": [Try("GET", "/teams", everyone("200"))],
+    "teams.show_leaderboard": [Try("GET", "/teams/leaderboard", everyone("200"))],
+    # Anyone with a sponsor page (a draft too) may start a team; organisers for others.
+    "teams.create_team": [
+        Try("GET", "/teams/new", members("200", organiser="200")),
+        Try("POST", "/teams/new", members("422", organiser="422"), {"name": ""}),
+    ],
+    "teams.edit_team": [
+        Try("GET", "/t/{team_slug}/edit", answers(LOGIN, "200", "403", "200", planner="403")),
+        Try(
+            "POST",
+            "/t/{team_slug}/edit",
+            answers(LOGIN, "422", "403", "422", planner="403"),
+            {"name": ""},
+        ),
+    ],
+    "teams.upload_photo": [
+        Try("POST", "/t/{team_slug}/photo", answers(LOGIN, "422", "403", "422", planner="403"))
+    ],
+    "teams.join_team": [
+        Try(
+            "POST",
+            "/t/{team_slug}/join",
+            members("303 /t/summit", "303 /t/summit", "403"),
+        ),
+        Try(
+            "POST", "/t/{hidden_team_slug}/join", answers(LOGIN, "404", "404", "404", planner="404")
+        ),
+    ],
+    "teams.leave_team": [Try("POST", "/teams/leave", members("303 /teams", "303 /teams", "403"))],
+    "teams.approve_member": [
+        Try(
+            "POST",
+            "/t/{team_slug}/members/{page_id}/approve",
+            answers(LOGIN, "303 /t/summit", "403", "303 /t/summit", planner="403"),
+        )
+    ],
+    "teams.set_visibility": [
+        Try(
+            "POST",
+            "/t/{team_slug}/visibility",
+            organisers("303 /t/summit"),
+            {"action": "unhide"},
+        )
+    ],
+    "teams.merge_team": [
+        Try("POST", "/t/{team_slug}/merge", organisers("303 /t/summit"), {"into": ""})
+    ],
     # The participant's own (/me): nothing names another person's page ---------------------
     "me.home": [Try("GET", "/me", members("200"))],
     "me.edit_page": [
@@ -246,6 +313,10 @@ TABLE: dict[str, list[Try]] = {
     "donations.donate_to_event": [
         Try("GET", "/donate", everyone("200")),
         Try("POST", "/donate", everyone("422"), {"donor_name": ""}),
+        # A gift to a team itself; a hidden team takes none.
+        Try("GET", "/donate?team={team_slug}", everyone("200")),
+        Try("POST", "/donate?team={team_slug}", everyone("422"), {"donor_name": ""}),
+        Try("GET", "/donate?team={hidden_team_slug}", everyone("404")),
     ],
     "donations.donate": [
         Try("GET", "/donate/{slug}", everyone("200")),

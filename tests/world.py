@@ -6,7 +6,8 @@ with a photo and a donation of its own. Both were once at other addresses (aisha
 callum-macleod), which still lead to them. Sandra is the organiser, with no page, and a Gift
 Aid claim started. Pat is a planner (invited only to plan: no donors, money or health data),
 in "Service users and carers"; Sandra is in "Students". One decision is open, one was taken
-alone by Sandra and waits to be reported back."""
+alone by Sandra and waits to be reported back. Aisha captains the team "Summit seekers"
+(/t/summit); an organiser hid the team "Quiet ones" (/t/quiet)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -65,6 +66,8 @@ class World:
     planner_id: int
     planner_invite_token: str
     reminders_token: str
+    team_slug: str = "summit"
+    hidden_team_slug: str = "quiet"
 
     def values(self) -> dict[str, object]:
         """Values for the placeholders in route tables: {slug}, {update_id}, ..."""
@@ -133,6 +136,7 @@ def build_world(make) -> World:
             ]
         )
         checklist.ensure_checklist()
+        _teams_world(page)
         # A Gift Aid claim started for last month, not yet submitted (none of the world's
         # donations has a declaration, so it has no lines).
         claim = GiftAidClaim(period_from=date(2026, 11, 1), period_to=date(2026, 11, 30))
@@ -171,6 +175,14 @@ def build_world(make) -> World:
             claim_id=claim.id,
             **planning,
         )
+
+
+def _teams_world(captain: SponsorPage) -> None:
+    from app.teams import service as teams
+
+    teams.create_team("Summit seekers", captain=captain, slug="summit")
+    quiet = teams.create_team("Quiet ones", slug="quiet")
+    teams.set_hidden(quiet, True)
 
 
 def _planning_world(organiser_id: int, planner_id: int) -> dict:

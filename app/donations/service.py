@@ -22,7 +22,7 @@ from app.donations.gift_aid import (
 )
 from app.events.service import get_event, public_pages_clause
 from app.extensions import db
-from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, utcnow
+from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, Team, utcnow
 from app.money import fee_to_cover
 from app.pages.service import moved_to, renamed_page
 from app.payments import facts
@@ -97,7 +97,9 @@ def fee_for(event: Event, amount_pence: int | None) -> int | None:
     return fee_to_cover(amount_pence, event.fee_basis_points, event.fee_fixed_pence)
 
 
-def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -> Donation:
+def record_pending(
+    form: DonationForm, page: SponsorPage | None, event: Event, team: Team | None = None
+) -> Donation:
     """Save the donation as pending (not counted), once per filled-in form. Its amount and
     page are fixed from the first save: the same form sent again with a different amount is a
     new donation (with a fresh attempt key), so no payment page ever changes its price."""
@@ -105,7 +107,7 @@ def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -
     # fails at once ("database is locked") if a webhook wrote meanwhile, so write afresh.
     begin_write()
     donation = _by_attempt(form.attempt_key.data)
-    if donation is not None and not _same_gift(donation, form, page, event):
+    if donation is not None and not _same_gift(donation, form, page, event, team):
         form.attempt_key.data = new_attempt_key()
         donation = None
     if donation is not None and (donation.stripe_session_id or donation.checkout_claimed_at):
@@ -115,21 +117,23 @@ def record_pending(form: DonationForm, page: SponsorPage | None, event: Event) -
         donation = Donation(source=DonationSource.ONLINE, attempt_key=form.attempt_key.data[:64])
         db.session.add(donation)
     _fill(donation, form, page, event)
+    donation.team = team
     try:
         db.session.commit()
     except IntegrityError:
         # The same form submitted twice at once: the other request saved it first.
         db.session.rollback()
-        return record_pending(form, page, event)
+        return record_pending(form, page, event, team)
     return donation
 
 
-def _same_gift(donation: Donation, form: DonationForm, page, event: Event) -> bool:
+def _same_gift(donation: Donation, form: DonationForm, page, event: Event, team=None) -> bool:
     fee = fee_for(event, form.amount_pence) if form.cover_fee.data else 0
     return (
         donation.amount_pence == form.amount_pence
         and donation.fee_cover_pence == fee
         and donation.sponsor_page_id == (page.id if page else None)
+        and donation.team_id == (team.id if team else None)
     )
 
 

@@ -10,6 +10,7 @@ from app.events.service import event_progress, page_progress
 from app.extensions import limiter
 from app.models import DonationStatus
 from app.numbers import whole_number
+from app.teams.service import public_team_or_404, team_progress
 
 bp = Blueprint("donations", __name__, url_prefix="/donate")
 
@@ -21,28 +22,30 @@ def donate(slug: str | None = None):
     """Show the donation form; on a valid POST, record it as pending and go to Stripe."""
     event = service.event_or_404()
     page = service.public_page_or_404(slug)
+    # A gift to a team itself: /donate?team=<slug> (a member's page is /donate/<slug>).
+    team = public_team_or_404(request.args.get("team")) if page is None else None
     form = service.new_form(event, request.form if request.method == "POST" else None)
     if request.method == "GET":
-        return _form_page(form, event, page)
+        return _form_page(form, event, page, team=team)
     if not event.donations_open:
-        return _form_page(form, event, page, closed=True), 409
+        return _form_page(form, event, page, closed=True, team=team), 409
     if not form.validate():
-        return _form_page(form, event, page), 422
+        return _form_page(form, event, page, team=team), 422
     if form.gift_aid_unseen():
         # Cleaning changed what HMRC will read: the donor sees it before paying, and sends
         # the form again to go on (or changes their details).
-        return _form_page(form, event, page, check_gift_aid=True)
-    donation = service.record_pending(form, page, event)
+        return _form_page(form, event, page, check_gift_aid=True, team=team)
+    donation = service.record_pending(form, page, event, team=team)
     service.remember_in_browser(donation)
     try:
         url = service.checkout_url(donation)
     except payments.PaymentsUnavailable:
-        return _form_page(form, event, page, unavailable=True), 503
+        return _form_page(form, event, page, unavailable=True, team=team), 503
     except service.CheckoutExpired:
         form.attempt_key.data = service.new_attempt_key()
-        return _form_page(form, event, page, timed_out=True), 409
+        return _form_page(form, event, page, timed_out=True, team=team), 409
     except service.CheckoutInProgress:
-        return _form_page(form, event, page, in_progress=True), 409
+        return _form_page(form, event, page, in_progress=True, team=team), 409
     if request.htmx:
         return htmx_response("", redirect=url)
     return redirect(url, code=303)
@@ -84,6 +87,8 @@ def thank_donor():
     if donation is None:
         abort(404)
     progress = page_progress(donation.sponsor_page_id) if donation.sponsor_page_id else None
+    if donation.team_id is not None:
+        progress = team_progress(donation.team_id)
     return render_template(
         "donations/thanks.html",
         donation=donation,
@@ -110,16 +115,17 @@ def resume_donation(token: str):
     service.abandon(donation)
     form = service.new_form(event, **service.prefill_from(donation))
     page = donation.sponsor_page
-    return _form_page(form, event, page, resumed=True)
+    return _form_page(form, event, page, resumed=True, team=donation.team)
 
 
-def _form_page(form, event, page, **flags):
+def _form_page(form, event, page, team=None, **flags):
     amount = form.amount_pence or _preset_pence(form)
     return render_template(
         "donations/donate.html",
         form=form,
         event=event,
         page=page,
+        team=team,
         fee=service.fee_for(event, amount),
         preview=form.gift_aid_preview(),
         declaration=declaration_text(amount, event.charity_name),

@@ -155,6 +155,7 @@ def seed_demo(rng: random.Random | None = None) -> str:
     )
     donations += 1
     db.session.flush()
+    _demo_teams(rng, now)
     from app.safety.demo import seed_safety
 
     seed_safety(password_hash)
@@ -164,6 +165,29 @@ def seed_demo(rng: random.Random | None = None) -> str:
         f"Log in as organiser@example.org, instructor@example.org or aisha@example.org, "
         f"password {DEMO_PASSWORD}."
     )
+
+
+# (team, its address, captain's page, other members' pages, the team's story)
+TEAMS = [
+    ("Carers' group", "carers-group", "callum", ["priya", "rory"],
+     "Members of the Service User and Carer Group, going over the edge for the group itself."),
+    ("Social work class of 2027", "social-work-2027", "tomasz", ["morag", "eilidh"],
+     "Second-year social-work students, abseiling for the people who teach us most."),
+]  # fmt: skip
+
+
+def _demo_teams(rng: random.Random, now) -> None:
+    """Two teams; pages' money moves into them as members join, and each has a team gift."""
+    from app.teams import membership
+    from app.teams import service as teams
+
+    for name, slug, captain, others, story in TEAMS:
+        pages = {p.slug: p for p in db.session.query(SponsorPage)}
+        team = teams.create_team(name, captain=pages[captain], slug=slug, story=story)
+        team.target_pence = 150_000
+        for other in others:
+            membership.join(pages[other], team, by_organiser=True)
+        _demo_donation(rng, None, now, team_id=team.id)
 
 
 def _demo_donation(rng: random.Random, page_id: int | None, now, **details) -> None:

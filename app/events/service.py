@@ -14,6 +14,7 @@ from app.models import (
     DonationStatus,
     Event,
     SponsorPage,
+    TeamMember,
     Totals,
     User,
     utcnow,
@@ -114,32 +115,50 @@ _PROGRESS_COLUMNS = (
 )
 
 
+def progress_query(target_column):
+    """The select every progress bar reads, the fast path's (app/progress.py) included: a
+    totals row, the event's close time and rule, and the scope's own target."""
+    return select(*_PROGRESS_COLUMNS, target_column).join_from(Totals, Event, Event.id == EVENT_ID)
+
+
+def event_progress_query():
+    """The event's progress row."""
+    return progress_query(Event.target_pence).where(Totals.scope == EVENT_SCOPE)
+
+
+def public_page_progress_query(slug):
+    """A public sponsor page's progress row, found by its address (a value or a bindparam),
+    with the page's id last."""
+    return (
+        progress_query(SponsorPage.target_pence)
+        .add_columns(SponsorPage.id)
+        .join(SponsorPage, Totals.scope == page_scope_expression())
+        .where(SponsorPage.slug == slug, SponsorPage.is_public)
+    )
+
+
 def event_progress() -> Progress | None:
     """The event's progress in one primary-key read, however many donations there are."""
-    row = db.session.execute(
-        select(*_PROGRESS_COLUMNS, Event.target_pence)
-        .join_from(Totals, Event, Event.id == EVENT_ID)
-        .where(Totals.scope == EVENT_SCOPE)
-    ).first()
-    return _progress(EVENT_SCOPE, row)
+    return progress_from_row(EVENT_SCOPE, db.session.execute(event_progress_query()).first())
 
 
 def page_progress(page_id: int) -> Progress | None:
     """A sponsor page's progress toward its own target, in one primary-key read."""
     scope = f"page:{page_id}"
     row = db.session.execute(
-        select(*_PROGRESS_COLUMNS, SponsorPage.target_pence)
-        .join_from(Totals, Event, Event.id == EVENT_ID)
+        progress_query(SponsorPage.target_pence)
         .join(SponsorPage, SponsorPage.id == page_id)
         .where(Totals.scope == scope)
     ).first()
-    return _progress(scope, row)
+    return progress_from_row(scope, row)
 
 
-def _progress(scope: str, row) -> Progress | None:
+def progress_from_row(scope: str, row, now=None) -> Progress | None:
+    """The Progress of a row of `progress_query` (extra columns after it are ignored); `now`
+    is compared with the close time as the database returned it."""
     if row is None:
         return None
-    raised, eligible, supporters, version, closes_at, fills, target = row
+    raised, eligible, supporters, version, closes_at, fills, target = row[:7]
     return Progress(
         scope=scope,
         raised_pence=raised,
@@ -147,8 +166,8 @@ def _progress(scope: str, row) -> Progress | None:
         supporters=supporters,
         target_pence=target,
         version=version,
-        closed=closes_at is not None and utcnow() >= closes_at,
-        gift_aid_fills_target=fills,
+        closed=closes_at is not None and (now or utcnow()) >= closes_at,
+        gift_aid_fills_target=bool(fills),
     )
 
 
@@ -188,22 +207,27 @@ def page_scope_expression():
 
 
 def public_pages_clause():
-    """SQL condition for sponsor pages anyone may see."""
-    return (
-        (SponsorPage.status == "published")
-        & SponsorPage.approved_at.is_not(None)
-        & SponsorPage.hidden_at.is_(None)
-    )
+    """SQL condition for sponsor pages anyone may see (the one definition, on the model)."""
+    return SponsorPage.is_public
 
 
 def recent_donations(
-    limit: int = 10, sponsor_page_id: int | None = None, older_than: int | None = None
+    limit: int = 10,
+    sponsor_page_id: int | None = None,
+    older_than: int | None = None,
+    team_id: int | None = None,
 ) -> list[Donation]:
-    """The latest donations that count, newest first, for a scope's public list; with
-    `older_than` (a donation's id), those listed after that one."""
+    """The latest donations that count, newest first, for a scope's public list (the event,
+    a page, or a team: its members' pages and gifts to the team itself); with `older_than`
+    (a donation's id), those listed after that one."""
     query = select(Donation).where(counted_clause())
     if sponsor_page_id is not None:
         query = query.where(Donation.sponsor_page_id == sponsor_page_id)
+    if team_id is not None:
+        members = select(TeamMember.sponsor_page_id).where(
+            TeamMember.team_id == team_id, TeamMember.counts
+        )
+        query = query.where(or_(Donation.team_id == team_id, Donation.sponsor_page_id.in_(members)))
     # Keyset, not OFFSET: the database reads one page however far back the donor looks.
     # An unknown id (a hand-edited link) lists the latest.
     after = db.session.get(Donation, older_than) if older_than is not None else None

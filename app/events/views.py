@@ -6,6 +6,7 @@ from app.events import service
 from app.extensions import limiter
 from app.microcache import shared_page
 from app.progress import progress_response
+from app.teams.service import leaderboard as team_leaderboard
 
 bp = Blueprint("events", __name__)
 
@@ -28,6 +29,7 @@ def _render_event() -> str | None:
         event=event,
         progress=service.event_progress(),
         leaderboard=service.leaderboard(),
+        team_leaderboard=team_leaderboard(),
         recent=service.recent_donations(),
         shared_render=not request.cookies,
     )

@@ -4,6 +4,7 @@ from flask import Blueprint, abort
 
 from app.images import service
 from app.pages.service import photo_audience
+from app.teams.service import team_photo_audience
 
 bp = Blueprint("images", __name__)
 
@@ -14,7 +15,8 @@ def show_image(sha256: str):
     checked on every use; 404 for anyone who may not see a page that shows it."""
     if not service.SHA256.fullmatch(sha256):
         abort(404)
-    audience = photo_audience(sha256)
+    audiences = {photo_audience(sha256), team_photo_audience(sha256)}
+    audience = "public" if "public" in audiences else "private" if "private" in audiences else None
     if audience is None:
         abort(404)
     return service.response(sha256, service.JPEG, public=audience == "public")

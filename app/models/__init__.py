@@ -52,6 +52,7 @@ from app.models.stripe_records import (
     Refund,
     RefundStatus,
 )
+from app.models.teams import JoinApproval, Team, TeamMember, team_scope
 from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
@@ -107,6 +108,10 @@ __all__ = [
     "ReconcileRun",
     "Refund",
     "RefundStatus",
+    "JoinApproval",
+    "Team",
+    "TeamMember",
+    "team_scope",
     "Totals",
     "User",
     "utcnow",

@@ -83,13 +83,16 @@ class Contribution:
 
 
 class Donation(db.Model):
-    """One gift to a sponsor page, or to the event itself when `sponsor_page_id` is empty."""
+    """One gift to a sponsor page, to a team itself (`team_id`, no page), or to the event
+    itself when both are empty."""
 
     __tablename__ = "donations"
     __table_args__ = (
         CheckConstraint("amount_pence > 0", name="amount_positive"),
         CheckConstraint("fee_cover_pence >= 0", name="fee_cover_not_negative"),
         CheckConstraint("refunded_pence >= 0", name="refund_not_negative"),
+        # A gift to a member counts for their team through their page, never twice.
+        CheckConstraint("sponsor_page_id IS NULL OR team_id IS NULL", name="page_or_team"),
         # The recent-donations lists and per-page donor lists read newest-first by these.
         Index("ix_donations_status_paid_at", "status", "paid_at"),
         Index("ix_donations_page_status_paid_at", "sponsor_page_id", "status", "paid_at"),
@@ -99,6 +102,8 @@ class Donation(db.Model):
     sponsor_page_id: Mapped[int | None] = mapped_column(
         ForeignKey("sponsor_pages.id"), nullable=True
     )
+    # A gift to the team as a whole (app/teams); a member's page's gifts leave it empty.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True, index=True)
     source: Mapped[DonationSource] = mapped_column(_enum(DonationSource))
     status: Mapped[DonationStatus] = mapped_column(
         _enum(DonationStatus), default=DonationStatus.PENDING
@@ -166,6 +171,7 @@ class Donation(db.Model):
     receipt_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     sponsor_page: Mapped["SponsorPage | None"] = relationship()  # noqa: F821
+    team: Mapped["Team | None"] = relationship()  # noqa: F821
 
     @property
     def net_pence(self) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import Donation, SponsorPage, User
+from app.teams.service import team_names_by_page
 from app.timefmt import to_london
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -24,6 +25,7 @@ COLUMNS = (
     "Source",
     "Participant",
     "Sponsor page",
+    "Team",
     "Amount",
     "Fee covered",
     "Refunded",
@@ -69,12 +71,16 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def row(donation: Donation, recorded_by: str, confirmed_by: str) -> list[str]:
-    """One donation's line, in COLUMNS order."""
+def row(
+    donation: Donation, recorded_by: str, confirmed_by: str, teams: dict[int, str] | None = None
+) -> list[str]:
+    """One donation's line, in COLUMNS order; `teams` names each page's team."""
     page = donation.sponsor_page
+    team = donation.team.name if donation.team else (teams or {}).get(donation.sponsor_page_id)
     text = [
         page.participant.name if page else "",
         page.slug if page else "",
+        team or "",
     ]
     return [
         str(donation.id),
@@ -118,18 +124,22 @@ def donations_csv() -> Iterator[str]:
     out.write("\ufeff")  # a BOM, so Excel reads the names as UTF-8
     writer.writerow(COLUMNS)
     recorder, confirmer = aliased(User), aliased(User)
+    teams = team_names_by_page()
     query = (
         select(Donation, recorder.name, confirmer.name)
         .outerjoin(recorder, recorder.id == Donation.recorded_by_id)
         .outerjoin(confirmer, confirmer.id == Donation.confirmed_by_id)
-        .options(joinedload(Donation.sponsor_page).joinedload(SponsorPage.participant))
+        .options(
+            joinedload(Donation.sponsor_page).joinedload(SponsorPage.participant),
+            joinedload(Donation.team),
+        )
         .order_by(Donation.id)
         .execution_options(yield_per=500)
     )
     for count, (donation, recorded_by, confirmed_by) in enumerate(
         db.session.execute(query), start=1
     ):
-        writer.writerow(row(donation, recorded_by or "", confirmed_by or ""))
+        writer.writerow(row(donation, recorded_by or "", confirmed_by or "", teams))
         if count % 500 == 0:
             yield out.getvalue()
             out.seek(0)

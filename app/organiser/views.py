@@ -19,6 +19,7 @@ from app.organiser.rendering import dashboard_page, donation_page
 from app.organiser.settings_views import bp as settings_bp
 from app.privacy.views import bp as privacy_bp
 from app.progress import polled_response
+from app.teams.service import team_names_by_page
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
 for child in (money_bp, moderation_bp, exports_bp, claims_bp, gift_aid_bp, settings_bp, privacy_bp):
@@ -82,7 +83,13 @@ def list_participants():
     """Every participant: their page, what it raised against its target, their safety."""
     number = page_number(request.args.get("page"))
     rows, more = service.participants(number)
-    return render_template("organiser/participants.html", rows=rows, page_number=number, more=more)
+    return render_template(
+        "organiser/participants.html",
+        rows=rows,
+        page_number=number,
+        more=more,
+        team_names=team_names_by_page(),
+    )
 
 
 @bp.get("/history")

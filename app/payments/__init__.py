@@ -61,6 +61,8 @@ def checkout_params(donation: Donation, event: Event, success_url: str, cancel_u
     metadata = {"donation_id": str(donation.id)}
     if donation.sponsor_page is not None:
         metadata["sponsor_page"] = donation.sponsor_page.slug
+    if donation.team is not None:
+        metadata["team"] = donation.team.slug
     line_items = [_line(gift_line_name(donation, event), donation.amount_pence)]
     if donation.fee_cover_pence:
         line_items.append(_line(FEE_LINE_NAME, donation.fee_cover_pence))
@@ -84,6 +86,8 @@ def gift_line_name(donation: Donation, event: Event) -> str:
     characters from the names' columns, well inside Stripe's 5,000 for a product name."""
     if donation.sponsor_page is not None:
         return f"Sponsoring {donation.sponsor_page.participant.name} for {event.charity_name}"
+    if donation.team is not None:
+        return f"Sponsoring {donation.team.name} for {event.charity_name}"
     return f"Donation to {event.charity_name} for {event.name}"
 
 

@@ -8,6 +8,7 @@ from flask import Response
 
 from app.models import ItemKind, SafetyRecord
 from app.safety.status import PersonStatus, participants, statuses
+from app.teams.service import team_names_by_participant
 from app.timefmt import format_datetime
 
 COLUMNS = [
@@ -19,6 +20,7 @@ COLUMNS = [
     "Guardian phone",
     "Cleared",
     "Checked in",
+    "Team",
 ]
 
 
@@ -33,6 +35,7 @@ class RosterRow:
     guardian: str
     guardian_phone: str
     checked_in: str
+    team: str = ""
 
     @property
     def record(self) -> SafetyRecord | None:
@@ -50,6 +53,7 @@ class RosterRow:
             self.guardian_phone,
             "Yes" if self.status.cleared else "No",
             self.checked_in,
+            self.team,
         ]
 
 
@@ -68,8 +72,8 @@ def _medical(status: PersonStatus) -> str:
     return "; ".join(conditions) + f" ({answer.get('details', '')})" if conditions else "None"
 
 
-def row(status: PersonStatus) -> RosterRow:
-    """The roster line for one participant."""
+def row(status: PersonStatus, team: str = "") -> RosterRow:
+    """The roster line for one participant (and their team's name, if any)."""
     contact = _answer(status, ItemKind.EMERGENCY_CONTACT) or {}
     guardian_state = status.item(ItemKind.GUARDIAN)
     guardian = _answer(status, ItemKind.GUARDIAN) or {}
@@ -92,12 +96,14 @@ def row(status: PersonStatus) -> RosterRow:
         guardian=guardian_text,
         guardian_phone=guardian.get("phone", ""),
         checked_in=checked_in,
+        team=team,
     )
 
 
 def rows() -> list[RosterRow]:
     """Everyone taking part, by name."""
-    return [row(s) for s in statuses(participants())]
+    teams = team_names_by_participant()
+    return [row(s, teams.get(s.user.id, "")) for s in statuses(participants())]
 
 
 def _safe_cell(value: str) -> str:

@@ -1,0 +1,1 @@
+"""Teams: participants fundraising together (issue #15)."""
