@@ -63,10 +63,13 @@ def _plain(value):
 
 
 def answer(etag: str, if_none_match: ETags, polling: bool, closed: bool = False) -> int:
-    """The status for a poll: 304 if the browser shows this version, 286 once closed."""
+    """The status for a poll: 304 if the browser shows this version, 286 once closed.
+
+    If-None-Match compares weakly (RFC 9110 13.1.2): nginx's gzip turns our ETag into W/"...",
+    and a browser behind it sends that form back."""
     if closed and polling:
         return STOP_POLLING
-    return 304 if etag in if_none_match else 200
+    return 304 if if_none_match.contains_weak(etag) else 200
 
 
 def progress_response(progress: Progress, template: str = TEMPLATE, **context):

@@ -109,6 +109,16 @@ def test_progress_partial_answers_304_until_something_changes(htmx_client, make)
     assert "£10.00" in changed.get_data(as_text=True)
 
 
+def test_a_browser_behind_a_gzip_proxy_still_gets_304(htmx_client, make):
+    """nginx's gzip weakens the ETag to W/"..."; the browser sends that form back."""
+    etag = htmx_client.get("/progress").headers["ETag"]
+    weakened = htmx_client.get("/progress", headers={"If-None-Match": f"W/{etag}"})
+    assert weakened.status_code == 304
+
+    make.donation(1000)
+    assert htmx_client.get("/progress", headers={"If-None-Match": f"W/{etag}"}).status_code == 200
+
+
 def test_a_pending_donation_does_not_change_the_etag(htmx_client, make):
     etag = htmx_client.get("/progress").headers["ETag"]
     make.donation(1000, status=DonationStatus.PENDING)
