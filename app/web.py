@@ -3,6 +3,7 @@
 from flask import Flask, g
 
 from app.money import format_pence
+from app.share import default_page_message, share_links
 from app.timefmt import format_datetime
 
 
@@ -16,7 +17,11 @@ def current_event():
 
 
 def init_app(app: Flask) -> None:
-    """Register the filters and the event global (errors: app/errors.py)."""
+    """Register the filters and the globals: the event, share links (errors: app/errors.py)."""
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["london"] = format_datetime
     app.jinja_env.globals["current_event"] = current_event
+    app.jinja_env.globals["share_link_list"] = share_links
+    app.jinja_env.globals["default_share_message"] = lambda name: default_page_message(
+        name, current_event()
+    )

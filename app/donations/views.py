@@ -3,10 +3,10 @@
 from flask import Blueprint, abort, redirect, render_template, request
 from htmx_flask import make_response as htmx_response
 
-from app import payments
+from app import payments, share
 from app.donations import service
 from app.donations.gift_aid import declaration_text, sponsorship_version, sponsorship_wording
-from app.events.service import event_progress, page_progress
+from app.events.service import event_progress, get_event, page_progress
 from app.extensions import limiter
 from app.models import DonationStatus
 from app.numbers import whole_number
@@ -90,6 +90,7 @@ def thank_donor():
         progress=progress or event_progress(),
         paid=donation.status == DonationStatus.PAID,
         mine=service.made_in_this_browser(donation),
+        shared=share.for_thanks(donation.sponsor_page, get_event()),
     )
 
 

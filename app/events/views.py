@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
+from app import share
 from app.events import service
 from app.extensions import limiter
 from app.microcache import shared_page
@@ -29,6 +30,7 @@ def _render_event() -> str | None:
         progress=service.event_progress(),
         leaderboard=service.leaderboard(),
         recent=service.recent_donations(),
+        shared=share.for_event(event),
         shared_render=not request.cookies,
     )
 

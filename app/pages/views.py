@@ -48,6 +48,7 @@ def show_page(slug: str):
         listing_older=older_than is not None,
         updates=service.visible_updates(page),
         share_url=sharing.page_url(page),
+        share_message=sharing.message(page),
         donate_url=service.donate_url(page),
         manage=service.may_manage(current_user, page),
         moderation_form=forms.ModerationForm(formdata=None),

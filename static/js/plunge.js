@@ -22,6 +22,31 @@ document.addEventListener("click", function (evt) {
   );
 });
 
+// The device's own share sheet: the button is hidden in the markup and shown only where the
+// browser has one, so without JavaScript (or the API) the plain share links are what's there.
+function offerShareSheet() {
+  if (!navigator.share) {
+    return;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-share-sheet]"), function (button) {
+    button.hidden = false;
+  });
+}
+document.addEventListener("click", function (evt) {
+  var button = evt.target.closest ? evt.target.closest("[data-share-sheet]") : null;
+  if (!button || !navigator.share) {
+    return;
+  }
+  navigator.share({
+    title: button.getAttribute("data-share-title"),
+    text: button.getAttribute("data-share-text"),
+    url: button.getAttribute("data-share-url")
+  }).catch(function () {
+    // Closed without sharing: nothing to do.
+  });
+});
+offerShareSheet();
+
 // A part of a form shown only while a choice is made (data-show-when="name=value": the
 // donation form's "Another amount"). The markup never hides it, so without JavaScript it
 // stays on show and usable.
