@@ -3,10 +3,13 @@
 Nothing here loads anything from another site: each link is an ordinary address that the
 person's browser opens only when they tap it (no scripts, pixels or iframes)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
+from app.events.service import Progress, event_progress, page_progress
+from app.images import share as share_images
 from app.models import Event, SponsorPage
+from app.money import format_pence
 from app.urls import absolute_url
 
 MESSAGE_MAX = 280
@@ -127,4 +130,87 @@ def for_thanks(page: SponsorPage | None, event: Event) -> Shared:
         thanks_message(page if page and page.is_public else None, event),
         shared.title,
         heading,
+    )
+
+
+# Link previews --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a link to a page shows in messaging apps and social networks (templates/_og.html)."""
+
+    title: str
+    description: str
+    url: str
+    image_url: str | None = None
+    image_alt: str = ""
+    site_name: str | None = None
+    noindex: bool = False
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """One line of at most `limit` characters, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _image_alt(name: str, progress: Progress, event_name: str) -> str:
+    raised, target = format_pence(progress.counted_pence), format_pence(progress.target_pence)
+    return f"{name}: {raised} raised of {target} for {event_name}"
+
+
+def event_preview(event: Event, progress: Progress | None, **changes) -> Preview:
+    """The event page's preview (and the default for pages without their own)."""
+    parts = [f"{event.name}, in aid of {event.charity_name}."]
+    image_url = alt = None
+    if progress is not None:
+        raised, target = format_pence(progress.counted_pence), format_pence(progress.target_pence)
+        parts.append(f"{raised} raised of {target} so far.")
+        image_url = share_images.share_image_url(share_images.event_card(event, progress))
+        alt = _image_alt(event.charity_name, progress, event.name)
+    parts.append(event.description)
+    fields = {
+        "title": event.name,
+        "description": shorten(" ".join(parts)),
+        "url": absolute_url("events.show_event"),
+        "image_url": image_url,
+        "image_alt": alt or "",
+        "site_name": event.name,
+        **changes,
+    }
+    return Preview(**fields)
+
+
+def donate_preview(event: Event, page: SponsorPage | None) -> Preview:
+    """The donation form's preview: the page's (or the event's) picture, titled to give."""
+    if page is None:
+        preview = event_preview(event, event_progress())
+        title, url = f"Donate to {event.name}", absolute_url("donations.donate_to_event")
+    else:
+        progress = page_progress(page.id)
+        preview = page_preview(
+            page, event, progress, default_page_message(page.participant.name, event)
+        )
+        title = f"Sponsor {page.participant.name}"
+        url = absolute_url("donations.donate", slug=page.slug)
+    return replace(preview, title=title, url=url)
+
+
+def page_preview(
+    page: SponsorPage, event: Event | None, progress: Progress | None, description: str
+) -> Preview:
+    """A sponsor page's preview: its share image with the participant's photo and total."""
+    image_url = alt = None
+    if progress is not None:
+        image_url = share_images.share_image_url(share_images.page_card(page, event, progress))
+        alt = _image_alt(page.participant.name, progress, event.name if event else page.title)
+    return Preview(
+        title=page.title,
+        description=description,
+        url=absolute_url("pages.show_page", slug=page.slug),
+        image_url=image_url,
+        image_alt=alt or "",
+        site_name=event.name if event else None,
+        noindex=not page.is_public,
     )

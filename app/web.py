@@ -16,12 +16,21 @@ def current_event():
     return g.event
 
 
+def default_link_preview():
+    """The event's link preview, for pages that have none of their own."""
+    from app.events.service import event_progress
+    from app.share import event_preview
+
+    return event_preview(current_event(), event_progress())
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and the globals: the event, share links (errors: app/errors.py)."""
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["london"] = format_datetime
     app.jinja_env.globals["current_event"] = current_event
     app.jinja_env.globals["share_link_list"] = share_links
+    app.jinja_env.globals["default_link_preview"] = default_link_preview
     app.jinja_env.globals["default_share_message"] = lambda name: default_page_message(
         name, current_event()
     )

@@ -91,6 +91,7 @@ def thank_donor():
         paid=donation.status == DonationStatus.PAID,
         mine=service.made_in_this_browser(donation),
         shared=share.for_thanks(donation.sponsor_page, get_event()),
+        link_preview=share.event_preview(get_event(), event_progress(), noindex=True),
     )
 
 
@@ -127,6 +128,7 @@ def _form_page(form, event, page, **flags):
         sponsorship_confirmation=sponsorship_wording(
             sponsorship_version(event.charity_pays_event_costs)
         ),
+        link_preview=share.donate_preview(event, page),
         **flags,
     )
 

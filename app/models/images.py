@@ -34,4 +34,4 @@ class ShareImage(db.Model):
     version: Mapped[str] = mapped_column(String(80))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     render_ms: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

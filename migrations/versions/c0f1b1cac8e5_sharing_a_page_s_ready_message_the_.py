@@ -28,7 +28,7 @@ def upgrade():
     sa.Column('version', sa.String(length=80), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
     sa.Column('render_ms', sa.Integer(), nullable=False),
-    sa.Column('created_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('drawn_at', app.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('scope', name=op.f('pk_share_images'))
     )
     with op.batch_alter_table('event', schema=None) as batch_op:
