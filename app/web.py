@@ -2,6 +2,7 @@
 
 from flask import Flask, g
 
+from app.avatars import avatar_svg
 from app.money import format_pence
 from app.share import default_page_message, share_links
 from app.timefmt import format_datetime
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["london"] = format_datetime
     app.jinja_env.globals["current_event"] = current_event
     app.jinja_env.globals["share_link_list"] = share_links
+    app.jinja_env.globals["avatar_svg"] = avatar_svg
     app.jinja_env.globals["default_link_preview"] = default_link_preview
     app.jinja_env.globals["default_share_message"] = lambda name: default_page_message(
         name, current_event()

@@ -77,6 +77,22 @@ document.addEventListener("htmx:configRequest", function (evt) {
   }
 });
 
+// Celebration: when a poll brings a new milestone (first donation, halfway, target reached),
+// the live region reads it out with the bar; here it also gets a short flourish, which CSS
+// leaves out for people who ask for reduced motion.
+var shownMilestone = {};
+document.addEventListener("htmx:beforeSwap", function (evt) {
+  var old = evt.detail.target.querySelector("[data-milestone]");
+  shownMilestone[evt.detail.target.id || "progress"] = old ? old.getAttribute("data-milestone") : "";
+});
+document.addEventListener("htmx:afterSettle", function (evt) {
+  var now = evt.target.querySelector ? evt.target.querySelector("[data-milestone]") : null;
+  var key = evt.target.id || "progress";
+  if (now && key in shownMilestone && shownMilestone[key] !== now.getAttribute("data-milestone")) {
+    now.classList.add("celebrate");
+  }
+});
+
 // Inline form checks: the form is what htmx triggers on, so tell the server which field changed.
 document.addEventListener("htmx:configRequest", function (evt) {
   var changed = evt.detail.triggeringEvent && evt.detail.triggeringEvent.target;
