@@ -402,6 +402,18 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/organiser/settings", organisers("200")),
         Try("POST", "/organiser/settings", organisers("422"), {"name": ""}),
     ],
+    "organiser.settings.upload_picture": [
+        Try("POST", "/organiser/settings/pictures/logo", organisers("422"), {}),
+        Try("POST", "/organiser/settings/pictures/banner", organisers("404"), {}),
+    ],
+    "organiser.settings.delete_picture": [
+        Try(
+            "POST",
+            "/organiser/settings/pictures/logo/delete",
+            organisers("303 /organiser/settings#pictures"),
+            {},
+        ),
+    ],
     "organiser.settings.list_organisers": [Try("GET", "/organiser/organisers", organisers("200"))],
     # {user_id} is Aisha, a participant: she has no organiser's second factor to reset.
     "organiser.settings.reset_second_factor": [
