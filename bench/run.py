@@ -17,6 +17,7 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench import lighthouse
 from bench.measure import (
     GUNICORN,
     GZIP_LEVEL,
@@ -82,6 +83,7 @@ def main() -> int:
             weight = page_weight(app.url + "/")
             weights = {path: page_weight(app.url + path) for path in WEIGHED}
             share = share_image_cost(app, Path(tmp) / "bench.db")
+            scores = lighthouse.scores(app.url)
             load_before = os.getloadavg()[0]  # before wrk and the workers add their own
             with MemorySampler([app, grown, hello]) as memory:
                 loads, growth = measure_loads(app, grown, hello)
@@ -98,6 +100,7 @@ def main() -> int:
         "page_weight": weight,
         "page_weights": {path: w["total_gzip_bytes"] for path, w in weights.items()},
         "share_image": share,
+        "lighthouse": scores,
         "peak_rss_kib": {name: sorted(peaks.values()) for name, peaks in memory.peaks.items()},
     }
     results["targets"] = check_targets(results)
@@ -306,6 +309,7 @@ def report(results: dict) -> str:
         f"{share['cached_rps']:.0f} req/s, {share['cached_cpu_us_per_request']} CPU us/req; "
         f"drawn again under load: {share['drawn_again']}",
     ]
+    lines += ["", lighthouse.report(results["lighthouse"])]
     lines += ["", "peak RSS per gunicorn worker (VmHWM):"]
     for name, peaks in results["peak_rss_kib"].items():
         lines.append(f"  {name:<6}" + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks))
