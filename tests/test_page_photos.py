@@ -103,7 +103,7 @@ def test_a_photo_is_shrunk_re_encoded_and_stored_in_the_database(client, auth, p
     html = client.get("/p/aisha").get_data(as_text=True)
     assert (
         f'<img class="page-photo campaign-photo" src="/images/{image.sha256}.jpg" '
-        'width="1200" height="800" alt="Aisha in a helmet">'
+        'width="1200" height="800" alt="Aisha in a helmet"'
     ) in html
     assert f'src="/images/{image.sha256}.jpg"' in client.get("/me/page").text
 
