@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help install run sandbox test test-postgres lint format bench bench-load bench-chaos
+.PHONY: help install run sandbox test test-postgres lint format bench bench-load bench-chaos lighthouse
 
 help: ## Show these targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,9 +46,12 @@ format: $(BIN)/.installed ## Reformat with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(BIN)/.installed ## Measure the app against a plain Flask hello-world (installs wrk if missing)
+bench: $(BIN)/.installed node_modules/.installed ## Measure the app against a plain Flask hello-world (installs wrk if missing), then Lighthouse
 	command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python -m bench.run
+
+lighthouse: $(BIN)/.installed node_modules/.installed ## Lighthouse's four scores (as a phone) for the event, sponsor and donate pages
+	$(BIN)/python -m bench.lighthouse
 
 bench-load: $(BIN)/.installed ## The big day: 500 viewers polling while donations complete (SQLite, PostgreSQL x2), then a crowd of 2,000 polls/s through nginx
 	$(BIN)/python -m bench.load

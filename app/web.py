@@ -2,8 +2,10 @@
 
 from flask import Flask, g
 
+from app.avatars import avatar_svg
 from app.money import format_pence
 from app.privacy.rules import retention_periods
+from app.share import default_page_message, share_links
 from app.timefmt import format_datetime
 
 
@@ -16,10 +18,24 @@ def current_event():
     return g.event
 
 
+def default_link_preview():
+    """The event's link preview, for pages that have none of their own."""
+    from app.events.service import event_progress
+    from app.share import event_preview
+
+    return event_preview(current_event(), event_progress())
+
+
 def init_app(app: Flask) -> None:
-    """Register the filters and the event global (errors: app/errors.py)."""
+    """Register the filters and the globals: the event, share links (errors: app/errors.py)."""
     app.jinja_env.filters["money"] = format_pence
     app.jinja_env.filters["london"] = format_datetime
     app.jinja_env.globals["current_event"] = current_event
     # The privacy notice states each retention period as the code applies it.
     app.jinja_env.globals["retention_periods"] = retention_periods
+    app.jinja_env.globals["share_link_list"] = share_links
+    app.jinja_env.globals["avatar_svg"] = avatar_svg
+    app.jinja_env.globals["default_link_preview"] = default_link_preview
+    app.jinja_env.globals["default_share_message"] = lambda name: default_page_message(
+        name, current_event()
+    )

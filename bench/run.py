@@ -6,13 +6,18 @@ See bench/README.md for what is measured and how to read it.
 
 import json
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench import lighthouse
 from bench.measure import (
     GUNICORN,
     GZIP_LEVEL,
@@ -50,6 +55,8 @@ GROWTH = [
     ("team progress partial", "team_progress"),
 ]
 MAX_PAGE_BYTES = 40_000
+# Other pages whose weight is reported (the event page's is a target).
+WEIGHED = (SPONSOR_PAGE, "/donate", "/donate/aisha")
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 
 # (what, load, compared with (None: its hello-world neighbour), at least this ratio)
@@ -81,6 +88,9 @@ def main() -> int:
             Server("hello", "bench.hello:app", env, Path(tmp) / "hello.log") as hello,
         ):
             weight = page_weight(app.url + "/")
+            weights = {path: page_weight(app.url + path) for path in WEIGHED}
+            share = share_image_cost(app, Path(tmp) / "bench.db")
+            scores = lighthouse.scores(app.url)
             load_before = os.getloadavg()[0]  # before wrk and the workers add their own
             with MemorySampler([app, grown, hello]) as memory:
                 loads, growth = measure_loads(app, grown, hello)
@@ -95,6 +105,9 @@ def main() -> int:
         "loads": loads,
         "growth": growth,
         "page_weight": weight,
+        "page_weights": {path: w["total_gzip_bytes"] for path, w in weights.items()},
+        "share_image": share,
+        "lighthouse": scores,
         "peak_rss_kib": {name: sorted(peaks.values()) for name, peaks in memory.peaks.items()},
     }
     results["targets"] = check_targets(results)
@@ -165,6 +178,37 @@ def growth_loads(app: Server, grown: Server) -> dict:
     return measured
 
 
+def share_image_cost(app: Server, database: Path) -> dict:
+    """The event's link-preview image: how long drawing it takes (first request after the
+    total moves), and what serving it costs once drawn; drawn once, however many ask."""
+    _status, _headers, html = fetch(app.url + "/", RENDERED)
+    found = re.search(
+        r'<meta property="og:image" content="[^"]*(/share\.png\?v=[^"]+)"', html.decode()
+    )
+    path = unescape(found[1])
+    started = time.perf_counter()
+    _expect(app.url + path, {}, 200)
+    first_ms = (time.perf_counter() - started) * 1000
+    drawn = _share_rows(database)
+    cached = wrk(app, path)
+    after = _share_rows(database)
+    return {
+        "path": path,
+        "first_request_ms": round(first_ms, 1),
+        "render_ms": drawn.get("event", (None, None))[0],
+        "cached_rps": cached["rps"],
+        "cached_cpu_us_per_request": cached["worker_cpu_us_per_request"],
+        "requests_while_cached": cached.get("requests"),
+        "drawn_again": after != drawn,
+    }
+
+
+def _share_rows(database: Path) -> dict:
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT scope, render_ms, drawn_at FROM share_images")
+        return {scope: (ms, drawn_at) for scope, ms, drawn_at in rows}
+
+
 def organiser_cookie(base: str) -> dict | None:
     """Log in as the demo's organiser; the session cookie, or None without a dashboard."""
     import re
@@ -221,6 +265,8 @@ def check_targets(results: dict) -> list[dict]:
         _target("event page transfer (gzip)", f"{total / 1000:.1f} kB", kb, total <= MAX_PAGE_BYTES)
     )
     targets.append(_target("third-party URLs on the page", str(third), "0", third == 0))
+    drawn_again = results["share_image"]["drawn_again"]
+    targets.append(_target("share image drawn again", str(drawn_again), "False", not drawn_again))
     return targets
 
 
@@ -268,6 +314,17 @@ def report(results: dict) -> str:
         lines.append(f"{urlsplit(file['url']).path:<44}{file['bytes']:>8}{file['gzip_bytes']:>9}")
     lines.append(f"{'total':<44}{'':>8}{weight['total_gzip_bytes']:>9}")
     lines += [f"third-party: {url}" for url in weight["third_party"]]
+    lines += ["", f"{'other pages, with what they reference':<44}{'':>8}{'gzip -6':>9}"]
+    lines += [f"{path:<44}{'':>8}{size:>9}" for path, size in results["page_weights"].items()]
+    share = results["share_image"]
+    lines += [
+        "",
+        f"share image {share['path']}: drawn in {share['render_ms']} ms "
+        f"(first request {share['first_request_ms']} ms), then served from cache at "
+        f"{share['cached_rps']:.0f} req/s, {share['cached_cpu_us_per_request']} CPU us/req; "
+        f"drawn again under load: {share['drawn_again']}",
+    ]
+    lines += ["", lighthouse.report(results["lighthouse"])]
     lines += ["", "peak RSS per gunicorn worker (VmHWM):"]
     for name, peaks in results["peak_rss_kib"].items():
         lines.append(f"  {name:<6}" + ", ".join(f"{kib / 1024:.1f} MiB" for kib in peaks))

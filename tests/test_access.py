@@ -99,6 +99,7 @@ TABLE: dict[str, list[Try]] = {
     "events.show_favicon": [Try("GET", "/favicon.ico", everyone("200"))],
     "events.show_event": [Try("GET", "/", everyone("200"))],
     "events.show_progress": [Try("GET", "/progress", everyone("200"))],
+    "events.show_share_image": [Try("GET", "/share.png", everyone("200"))],
     "events.show_privacy": [Try("GET", "/privacy", everyone("200"))],
     "events.show_accessibility": [Try("GET", "/accessibility", everyone("200"))],
     # Accounts ------------------------------------------------------------------------------
@@ -179,6 +180,11 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/images/{draft_photo}.jpg", DRAFT),
         Try("GET", "/images/" + "0" * 64 + ".jpg", everyone("404")),
         Try("GET", "/images/not-a-hash.jpg", everyone("404")),
+    ],
+    "pages.show_share_image": [
+        Try("GET", "/p/{slug}/share.png", everyone("200")),
+        Try("GET", "/p/{draft_slug}/share.png", DRAFT),
+        Try("GET", "/p/{old_slug}/share.png", moved("/p/aisha/share.png")),
     ],
     "pages.qr_svg": [
         Try("GET", "/p/{slug}/qr.svg", everyone("200")),
@@ -495,6 +501,18 @@ TABLE: dict[str, list[Try]] = {
     "organiser.settings.edit_settings": [
         Try("GET", "/organiser/settings", organisers("200")),
         Try("POST", "/organiser/settings", organisers("422"), {"name": ""}),
+    ],
+    "organiser.settings.upload_picture": [
+        Try("POST", "/organiser/settings/pictures/logo", organisers("422"), {}),
+        Try("POST", "/organiser/settings/pictures/banner", organisers("404"), {}),
+    ],
+    "organiser.settings.delete_picture": [
+        Try(
+            "POST",
+            "/organiser/settings/pictures/logo/delete",
+            organisers("303 /organiser/settings#pictures"),
+            {},
+        ),
     ],
     "organiser.settings.list_organisers": [Try("GET", "/organiser/organisers", organisers("200"))],
     # {user_id} is Aisha, a participant: she has no organiser's second factor to reset.

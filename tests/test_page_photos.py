@@ -2,6 +2,7 @@
 kept in the database and served by content hash to those who may see the page."""
 
 import hashlib
+import re
 import struct
 import zlib
 from io import BytesIO
@@ -101,8 +102,8 @@ def test_a_photo_is_shrunk_re_encoded_and_stored_in_the_database(client, auth, p
 
     html = client.get("/p/aisha").get_data(as_text=True)
     assert (
-        f'<img class="page-photo" src="/images/{image.sha256}.jpg" width="1200" height="800" '
-        'alt="Aisha in a helmet">'
+        f'<img class="page-photo campaign-photo" src="/images/{image.sha256}.jpg" '
+        'width="1200" height="800" alt="Aisha in a helmet"'
     ) in html
     assert f'src="/images/{image.sha256}.jpg"' in client.get("/me/page").text
 
@@ -131,12 +132,14 @@ def test_a_photo_is_served_by_its_hash_cached_for_a_year(client, auth, participa
     assert other.status_code == 200 and other.data == image.content
 
 
-def test_link_previews_name_the_photo_by_its_hash(client, auth, participant):
+def test_link_previews_show_the_photo_in_the_share_image(client, auth, participant):
+    # The preview is the share image drawn with the photo (tests/test_previews.py); a new
+    # photo is a new image address, so previews fetch it afresh.
+    before = re.search(r'property="og:image" content="([^"]+)"', client.get("/p/aisha").text)[1]
     _upload(auth, image_bytes())
-    _, image = _photo(participant)
     html = client.get("/p/aisha").text
-    url = f"http://127.0.0.1:5000/images/{image.sha256}.jpg"
-    assert f'<meta property="og:image" content="{url}">' in html
+    url = re.search(r'property="og:image" content="([^"]+)"', html)[1]
+    assert url.startswith("http://127.0.0.1:5000/p/aisha/share.png?v=") and url != before
     assert '<meta property="og:image:width" content="1200">' in html
     assert f'<meta name="twitter:image" content="{url}">' in html
 

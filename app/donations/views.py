@@ -3,10 +3,10 @@
 from flask import Blueprint, abort, redirect, render_template, request
 from htmx_flask import make_response as htmx_response
 
-from app import payments
+from app import payments, share
 from app.donations import service
 from app.donations.gift_aid import declaration_text, sponsorship_version, sponsorship_wording
-from app.events.service import event_progress, page_progress
+from app.events.service import event_progress, get_event, page_progress
 from app.extensions import limiter
 from app.models import DonationStatus
 from app.numbers import whole_number
@@ -95,6 +95,8 @@ def thank_donor():
         progress=progress or event_progress(),
         paid=donation.status == DonationStatus.PAID,
         mine=service.made_in_this_browser(donation),
+        shared=share.for_thanks(donation.sponsor_page, get_event()),
+        link_preview=share.event_preview(get_event(), event_progress(), noindex=True),
     )
 
 
@@ -132,6 +134,7 @@ def _form_page(form, event, page, team=None, **flags):
         sponsorship_confirmation=sponsorship_wording(
             sponsorship_version(event.charity_pays_event_costs)
         ),
+        link_preview=share.donate_preview(event, page),
         **flags,
     )
 

@@ -100,6 +100,16 @@ class Progress:
         return min(self.percent, 100)
 
     @property
+    def milestone(self) -> str | None:
+        """A moment worth celebrating on the bar: "target" reached, "halfway", or the "first"
+        donation (while it is the only one); None in between."""
+        if self.target_pence and self.percent >= 100:
+            return "target"
+        if self.target_pence and self.percent >= 50:
+            return "halfway"
+        return "first" if self.supporters == 1 else None
+
+    @property
     def etag(self) -> str:
         """Changes whenever anything the partial shows changes."""
         return f"{self.scope}-{self.version}{'-closed' if self.closed else ''}"
@@ -180,6 +190,7 @@ class LeaderboardEntry:
     title: str
     raised_pence: int
     target_pence: int
+    photo_sha256: str | None = None
 
 
 def leaderboard(limit: int = 10) -> list[LeaderboardEntry]:
@@ -191,6 +202,7 @@ def leaderboard(limit: int = 10) -> list[LeaderboardEntry]:
             SponsorPage.title,
             Totals.raised_pence,
             SponsorPage.target_pence,
+            SponsorPage.photo_sha256,
         )
         .join(SponsorPage, SponsorPage.participant_id == User.id)
         .join(Totals, Totals.scope == page_scope_expression())

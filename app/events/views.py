@@ -2,8 +2,10 @@
 
 from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
 
+from app import share
 from app.events import service
 from app.extensions import limiter
+from app.images import share as share_images
 from app.microcache import shared_page
 from app.progress import progress_response
 from app.teams.service import leaderboard as team_leaderboard
@@ -24,13 +26,16 @@ def _render_event() -> str | None:
     event = service.get_event()
     if event is None:
         return None
+    progress = service.event_progress()
     return render_template(
         "events/show.html",
         event=event,
-        progress=service.event_progress(),
+        progress=progress,
         leaderboard=service.leaderboard(),
         team_leaderboard=team_leaderboard(),
         recent=service.recent_donations(),
+        shared=share.for_event(event),
+        link_preview=share.event_preview(event, progress),
         shared_render=not request.cookies,
     )
 
@@ -43,6 +48,15 @@ def show_progress():
     if progress is None:
         abort(404)
     return progress_response(progress, "events/_progress.html")
+
+
+@bp.get("/share.png")
+def show_share_image():
+    """The event's link-preview picture (1200x630): image, name, total and bar."""
+    event, progress = service.get_event(), service.event_progress()
+    if event is None or progress is None:
+        abort(404)
+    return share_images.response(share_images.event_card(event, progress), public=True)
 
 
 @bp.get("/privacy")

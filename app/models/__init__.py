@@ -17,7 +17,7 @@ from app.models.gift_aid_claims import (
     GiftAidClaimLine,
     OverclaimSettlement,
 )
-from app.models.images import StoredImage
+from app.models.images import ShareImage, StoredImage
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
 from app.models.planning import (
@@ -100,6 +100,7 @@ __all__ = [
     "PreviousSlug",
     "Role",
     "SponsorPage",
+    "ShareImage",
     "StoredImage",
     "SponsorUpdate",
     "StripeEvent",

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
@@ -51,8 +51,16 @@ class Event(db.Model):
     # Organisers see donors' details and health data: this makes a second factor a must.
     organisers_need_second_factor: Mapped[bool] = mapped_column(default=False)
 
+    # The campaign look: a picture of the event and the charity's logo, in the images table.
+    image_sha256: Mapped[str | None] = mapped_column(ForeignKey("images.sha256"), nullable=True)
+    image_alt: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    logo_sha256: Mapped[str | None] = mapped_column(ForeignKey("images.sha256"), nullable=True)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    image: Mapped["StoredImage | None"] = relationship(foreign_keys=[image_sha256])  # noqa: F821
+    logo: Mapped["StoredImage | None"] = relationship(foreign_keys=[logo_sha256])  # noqa: F821
 
     def is_closed(self, now: datetime | None = None) -> bool:
         """True once the event's close time has passed: live progress stops polling."""

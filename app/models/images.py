@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -22,3 +22,16 @@ class StoredImage(db.Model):
     # Deferred: listing or checking images never reads their bytes.
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShareImage(db.Model):
+    """The link-preview picture for one totals scope, drawn for one version of its totals:
+    drawn again only when the total (or anything else it shows) has moved."""
+
+    __tablename__ = "share_images"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[str] = mapped_column(String(80))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    render_ms: Mapped[int] = mapped_column(Integer, default=0)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

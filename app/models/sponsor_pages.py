@@ -38,6 +38,8 @@ class SponsorPage(db.Model):
     # Read aloud by screen readers and shown when the photo cannot load.
     photo_alt: Mapped[str] = mapped_column(String(200), default="")
     target_pence: Mapped[int] = mapped_column(default=25_000)
+    # The ready message the share buttons send with the link; empty means the default one.
+    share_message: Mapped[str] = mapped_column(String(280), default="", server_default="")
     status: Mapped[PageStatus] = mapped_column(
         Enum(
             PageStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]

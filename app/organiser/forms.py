@@ -6,6 +6,7 @@ import secrets
 from datetime import UTC, date, datetime
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -261,3 +262,24 @@ class FlagDecisionForm(_Prefixed):
         "How do you know it may be claimed? (Kept in the history.)",
         "Say how you know, for whoever reads the history later",
     )
+
+
+class EventPictureForm(FlaskForm):
+    """The event image (with a description for people who can't see it) or the charity's
+    logo; prefix it with the kind ("image" or "logo")."""
+
+    file = FileField(
+        "Picture",
+        validators=[FileRequired("Choose a picture to upload")],
+        render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"},
+    )
+    alt = StringField(
+        "Describe the picture",
+        filters=[strip],
+        validators=[Length(max=200, message="Use 200 characters or fewer")],
+    )
+
+    def validate_alt(self, field):
+        """The event image needs a description; the logo is described by the charity's name."""
+        if self._prefix.startswith("image") and not field.data:
+            raise ValidationError("Describe the picture in a few words, like 'The tower we abseil'")

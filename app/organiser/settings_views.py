@@ -11,8 +11,9 @@ from app.auth.sessions import recent_password_required
 from app.events.service import get_event
 from app.extensions import db
 from app.models import Role, User
-from app.organiser import forms
+from app.organiser import forms, pictures
 from app.organiser.settings import EventSettingsForm, save_settings
+from app.pages import photos
 
 bp = Blueprint("settings", __name__)
 
@@ -28,7 +29,50 @@ def edit_settings():
         flash(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.", "success")
         return redirect(url_for("organiser.settings.edit_settings"), 303)
     status = 422 if form.errors else 200
-    return render_template("organiser/settings.html", form=form, event=event), status
+    return _settings_page(event, form=form, status=status)
+
+
+def _settings_page(event, form=None, status=200, **picture_forms):
+    forms_by_kind = {
+        kind: picture_forms.get(kind) or forms.EventPictureForm(formdata=None, prefix=kind)
+        for kind in pictures.KINDS
+    }
+    return render_template(
+        "organiser/settings.html",
+        form=form or EventSettingsForm.for_event(event),
+        event=event,
+        picture_forms=forms_by_kind,
+        size_limit=photos.size_limit_text(),
+    ), status
+
+
+@bp.post("/settings/pictures/<kind>")
+def upload_picture(kind: str):
+    """Upload the event image or the charity's logo, cleaned like photos; errors beside it."""
+    event = get_event() or abort(404)
+    if kind not in pictures.KINDS:
+        abort(404)
+    form = forms.EventPictureForm(prefix=kind)
+    if form.validate_on_submit():
+        try:
+            pictures.replace_picture(event, kind, form.file.data.stream, form.alt.data or "")
+        except photos.PhotoError as exc:
+            form.file.errors.append(str(exc))
+        else:
+            flash("The picture is saved.", "success")
+            return redirect(url_for("organiser.settings.edit_settings") + "#pictures", 303)
+    return _settings_page(event, status=422, **{kind: form})
+
+
+@bp.post("/settings/pictures/<kind>/delete")
+def delete_picture(kind: str):
+    """Take the event image or the logo off the site."""
+    event = get_event() or abort(404)
+    if kind not in pictures.KINDS:
+        abort(404)
+    pictures.remove_picture(event, kind)
+    flash("The picture is removed.", "success")
+    return redirect(url_for("organiser.settings.edit_settings") + "#pictures", 303)
 
 
 @bp.get("/organisers")

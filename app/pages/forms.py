@@ -7,6 +7,7 @@ from wtforms.validators import AnyOf, DataRequired, Length
 
 from app.forms import pence_from_pounds, strip
 from app.pages import service
+from app.share import MESSAGE_MAX, clean_message
 
 MIN_TARGET_PENCE = 1_000
 MAX_TARGET_PENCE = 10_000_000
@@ -51,6 +52,14 @@ class PageForm(FlaskForm):
         render_kw={"inputmode": "decimal"},
     )
     story = _text("Your story", STORY_MAX, rows=10)
+    share_message = TextAreaField(
+        "The message that goes with your link",
+        filters=[clean_message],
+        validators=[
+            Length(max=MESSAGE_MAX, message=f"Use {MESSAGE_MAX} characters or fewer"),
+        ],
+        render_kw={"rows": 2},
+    )
 
     def validate_slug(self, field):
         """Free, readable and not a word the site keeps for itself."""

@@ -52,6 +52,7 @@ def _home_context(
         "thank_forms": thank_forms,
         "update_form": update_form or forms.UpdateForm(formdata=None),
         "share_url": sharing.page_url(page) if page else None,
+        "share_message": sharing.message(page) if page else None,
         "steps": service.steps(page, _step_urls()),
         "safety_url": service.safety_url(),
         "moderation": service.pages_for_moderation() if current_user.is_organiser else None,
@@ -100,6 +101,7 @@ def _save_page(page, form):
         "title": form.title.data,
         "slug": form.slug.data,
         "story": form.story.data or "",
+        "share_message": form.share_message.data or "",
         "target_pence": form.target_pence,
     }
     if page is None:

@@ -232,6 +232,11 @@ def remove_photo(page: SponsorPage) -> None:
 def photo_audience(sha256: str) -> str | None:
     """Who may see the photo with this hash: "public" when a public page shows it, "private"
     when only pages the current user manages do, None for anyone else (or no such photo)."""
+    from app.events.service import get_event
+    from app.organiser.pictures import is_event_picture
+
+    if is_event_picture(get_event(), sha256):
+        return "public"
     pages = db.session.scalars(select(SponsorPage).where(SponsorPage.photo_sha256 == sha256))
     audience = None
     for page in pages:

@@ -5,7 +5,8 @@ from io import BytesIO
 
 import segno
 
-from app.events.service import Progress
+from app import share
+from app.events.service import Progress, get_event
 from app.models import Event, SponsorPage
 from app.money import format_pence
 from app.urls import absolute_url
@@ -18,6 +19,11 @@ QUIET_ZONE = 4  # modules of white around the code, as the standard requires
 def page_url(page: SponsorPage) -> str:
     """The page's public address, as printed on posters and pasted into messages."""
     return absolute_url("pages.show_page", slug=page.slug)
+
+
+def message(page: SponsorPage) -> str:
+    """The ready message that goes with the page's link (the participant may write their own)."""
+    return share.page_message(page, get_event())
 
 
 def _qr(page: SponsorPage) -> segno.QRCode:

@@ -2,6 +2,7 @@
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     make_response,
     redirect,
@@ -11,9 +12,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from app import share
 from app.auth.roles import require_organiser
 from app.events.service import get_event, page_progress, recent_donations
 from app.extensions import limiter
+from app.images import share as share_images
 from app.numbers import cursor
 from app.pages import forms, service, sharing
 from app.pages.text import paragraphs
@@ -35,6 +38,7 @@ def show_page(slug: str):
     """A participant's page: photo, story, progress, updates, donations and replies."""
     page = service.viewable_page(slug)
     progress = page_progress(page.id)
+    event = get_event()
     older_than = cursor(request.args.get("older_than"))
     # One more than we show, to know whether there are older ones.
     recent = recent_donations(PUBLIC_DONATIONS + 1, page.id, older_than=older_than)
@@ -42,12 +46,15 @@ def show_page(slug: str):
         "pages/show.html",
         page=page,
         progress=progress,
-        summary=sharing.summary(page, progress, get_event()),
+        link_preview=share.page_preview(
+            page, event, progress, sharing.summary(page, progress, event)
+        ),
         recent=recent[:PUBLIC_DONATIONS],
         older_than=recent[PUBLIC_DONATIONS - 1].id if len(recent) > PUBLIC_DONATIONS else None,
         listing_older=older_than is not None,
         updates=service.visible_updates(page),
         share_url=sharing.page_url(page),
+        share_message=sharing.message(page),
         donate_url=service.donate_url(page),
         manage=service.may_manage(current_user, page),
         moderation_form=forms.ModerationForm(formdata=None),
@@ -74,6 +81,17 @@ def qr_png(slug: str):
     """A QR code of the page's address, as a PNG big enough to print on a poster."""
     page = service.viewable_page(slug)
     return _download(sharing.qr_png(page), "image/png", f"{page.slug}-qr.png")
+
+
+@bp.get("/p/<slug>/share.png")
+def show_share_image(slug: str):
+    """The page's link-preview picture (1200x630): photo, name, event, total and bar."""
+    page = service.viewable_page(slug)
+    progress = page_progress(page.id)
+    if progress is None:
+        abort(404)
+    card = share_images.page_card(page, get_event(), progress)
+    return share_images.response(card, public=page.is_public)
 
 
 def _download(data: bytes, mimetype: str, filename: str):

@@ -22,6 +22,31 @@ document.addEventListener("click", function (evt) {
   );
 });
 
+// The device's own share sheet: the button is hidden in the markup and shown only where the
+// browser has one, so without JavaScript (or the API) the plain share links are what's there.
+function offerShareSheet() {
+  if (!navigator.share) {
+    return;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-share-sheet]"), function (button) {
+    button.hidden = false;
+  });
+}
+document.addEventListener("click", function (evt) {
+  var button = evt.target.closest ? evt.target.closest("[data-share-sheet]") : null;
+  if (!button || !navigator.share) {
+    return;
+  }
+  navigator.share({
+    title: button.getAttribute("data-share-title"),
+    text: button.getAttribute("data-share-text"),
+    url: button.getAttribute("data-share-url")
+  }).catch(function () {
+    // Closed without sharing: nothing to do.
+  });
+});
+offerShareSheet();
+
 // A part of a form shown only while a choice is made (data-show-when="name=value": the
 // donation form's "Another amount"). The markup never hides it, so without JavaScript it
 // stays on show and usable.
@@ -49,6 +74,22 @@ document.addEventListener("htmx:configRequest", function (evt) {
   var shown = evt.detail.elt.querySelector("[data-etag]");
   if (shown) {
     evt.detail.headers["If-None-Match"] = '"' + shown.getAttribute("data-etag") + '"';
+  }
+});
+
+// Celebration: when a poll brings a new milestone (first donation, halfway, target reached),
+// the live region reads it out with the bar; here it also gets a short flourish, which CSS
+// leaves out for people who ask for reduced motion.
+var shownMilestone = {};
+document.addEventListener("htmx:beforeSwap", function (evt) {
+  var old = evt.detail.target.querySelector("[data-milestone]");
+  shownMilestone[evt.detail.target.id || "progress"] = old ? old.getAttribute("data-milestone") : "";
+});
+document.addEventListener("htmx:afterSettle", function (evt) {
+  var now = evt.target.querySelector ? evt.target.querySelector("[data-milestone]") : null;
+  var key = evt.target.id || "progress";
+  if (now && key in shownMilestone && shownMilestone[key] !== now.getAttribute("data-milestone")) {
+    now.classList.add("celebrate");
   }
 });
 
