@@ -4,7 +4,7 @@ Existing pages keep the default message (empty); the event has no image or logo 
 organiser uploads them. Share images are a cache: dropping the table loses nothing.
 
 Revision ID: c0f1b1cac8e5
-Revises: 6576a4a5b047
+Revises: 3cd4879a43cd
 Create Date: 2026-12-02 06:52:39.608195
 
 """
@@ -16,7 +16,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c0f1b1cac8e5'
-down_revision = '6576a4a5b047'
+down_revision = '3cd4879a43cd'
 branch_labels = None
 depends_on = None
 
