@@ -223,6 +223,18 @@ TABLE: dict[str, list[Try]] = {
     ],
     # Cash a participant collected: recorded as waiting for an organiser; Sandra has no page.
     "me.report_cash": [Try("POST", "/me/cash", members("422", organiser="404"), {})],
+    # Paper sponsorship forms: a participant prints their own; staff have no page to print.
+    "paper.print_form": [
+        Try("GET", "/paper/form", answers(LOGIN, "200", "200", "404", planner="404")),
+        Try("POST", "/paper/form", answers(LOGIN, "422", "422", "404", planner="404"), {}),
+    ],
+    "paper.download_form": [
+        Try(
+            "GET",
+            "/paper/form.pdf",
+            answers(LOGIN, "303 /paper/form", "303 /paper/form", "404", planner="404"),
+        )
+    ],
     "me.thank_donor": [
         Try(
             "POST",
