@@ -228,6 +228,21 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/paper/form", answers(LOGIN, "200", "200", "404", planner="404")),
         Try("POST", "/paper/form", answers(LOGIN, "422", "422", "404", planner="404"), {}),
     ],
+    # Typing returned sheets in is organisers' work; the world has no printed sheet, so a
+    # reference leads nowhere (tests/test_paper_entry.py walks a real one).
+    "paper.find_sheet": [
+        Try("GET", "/paper/enter", organisers("200")),
+        Try("POST", "/paper/enter", organisers("422"), {}),
+    ],
+    "paper.enter_sheet": [
+        Try("GET", "/paper/sheets/P-ZZZZ-1", organisers("404")),
+        Try("POST", "/paper/sheets/P-ZZZZ-1", organisers("404"), {}),
+    ],
+    "paper.check_row": [Try("POST", "/paper/sheets/P-ZZZZ-1/rows/0", organisers("404"), {})],
+    # A pledge line is its own participant's; the world has none, so nobody finds one.
+    "paper.mark_pledge_paid": [
+        Try("POST", "/paper/pledges/1/paid", answers(LOGIN, "404", "404", "404", planner="404"))
+    ],
     "paper.download_form": [
         Try(
             "GET",

@@ -112,8 +112,28 @@ class PaperLine(db.Model):
     )
 
     @property
+    def _later(self):
+        """The rest of the pledge, handed in later (None if not, or an organiser refused it)."""
+        donation = self.pledge_donation
+        if donation is None or donation.status in ("failed", "expired"):
+            return None
+        return donation
+
+    @property
     def outstanding_pence(self) -> int:
-        """What was promised and not yet paid (0 once a later payment is reported)."""
-        if self.pledge_donation_id is not None:
+        """What was promised and not handed in (0 once the rest is reported)."""
+        if self._later is not None:
             return 0
         return max(0, self.pledged_pence - self.paid_pence)
+
+    @property
+    def collected_pence(self) -> int:
+        """What is counted of this line: paid on the sheet, and the rest once confirmed."""
+        later = self._later
+        return self.paid_pence + (later.amount_pence if later and later.status == "paid" else 0)
+
+    @property
+    def waiting_pence(self) -> int:
+        """Handed in later and waiting for an organiser to confirm it."""
+        later = self._later
+        return later.amount_pence if later and later.status == "pending" else 0

@@ -1,12 +1,25 @@
 """Forms for paper sponsorship: how many sheets to print, and which sheet to type in."""
 
-from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, NumberRange
+from datetime import date, datetime
 
-from app.forms import strip
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from app.forms import pence_within, strip
+from app.money import parse_pounds
+from app.organiser.forms import MAX_OFFLINE_PENCE
 from app.paper.printing_service import MAX_SHEETS_AT_ONCE
+from app.timefmt import LONDON
 
 
 class PrintForm(FlaskForm):
@@ -38,3 +51,53 @@ class FindSheetForm(FlaskForm):
         validators=[InputRequired("Type the reference printed at the top of the sheet")],
         description="Printed at the top right of every sheet, like P-7K3Q-2.",
     )
+
+
+class SheetForm(FlaskForm):
+    """A returned sheet's own facts; its rows are read from the grid (`entry.typed_rows`)."""
+
+    handed_in_pence: int | None = None
+
+    handed_in = StringField(
+        "Money handed in with the sheet, in pounds",
+        filters=[strip],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+        description="Cash and cheques together. Needed to save the sheet, not for a draft.",
+    )
+    received_on = DateField(
+        "Date handed in",
+        validators=[Optional()],
+        description="Leave empty for today. A line without a date paid takes this date.",
+    )
+    paste = TextAreaField(
+        "Or paste rows from a spreadsheet",
+        filters=[strip],
+        description=(
+            "One sponsor a line, columns in the grid's order (title, first name, last name, "
+            "house, postcode, pledged, paid, date paid, Gift Aid as Y), separated by tabs."
+        ),
+    )
+    rows = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+    def validate_handed_in(self, field):
+        """Pounds and pence, or nothing yet."""
+        if field.data:
+            self.handed_in_pence = pence_within_pounds(field.data)
+
+    def validate_received_on(self, field):
+        """Not a day that hasn't happened yet."""
+        if field.data and field.data > datetime.now(LONDON).date():
+            raise ValidationError("The date can't be in the future")
+
+    def day(self) -> date:
+        """The day the sheet was handed in (today if not said)."""
+        return self.received_on.data or datetime.now(LONDON).date()
+
+
+def pence_within_pounds(text: str) -> int:
+    """Pounds as pence, from 0 (nothing came with the sheet) to the largest offline amount."""
+    try:
+        pence = parse_pounds(text)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    return pence_within(pence, 0, MAX_OFFLINE_PENCE)

@@ -1,11 +1,21 @@
 """Paper sponsorship forms: participants print theirs; organisers type returned sheets in."""
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from app.money import format_pence
 from app.pages import sharing
-from app.paper import forms, printing, printing_service, reference
+from app.paper import forms, pledges, printing, printing_service, reference
 from app.paper.wording import ENGLISH
 
 bp = Blueprint("paper", __name__, url_prefix="/paper")
@@ -67,3 +77,24 @@ def download_form():
     name = f"sponsorship-form-{references[0]}.pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return response
+
+
+@bp.app_context_processor
+def _promises():
+    """`paper_promises(page)` for /me: the page's pledges on paper sheets."""
+    return {"paper_promises": pledges.promises_of}
+
+
+@bp.post("/pledges/<int:line_id>/paid")
+@login_required
+def mark_pledge_paid(line_id: int):
+    """The participant hands in the rest of a pledge; an organiser confirms it."""
+    line, reported = pledges.report_paid(current_user, line_id)
+    if line is None:
+        abort(404)
+    if reported:
+        amount = format_pence(line.pledge_donation.amount_pence)
+        flash(f"Thanks! An organiser will confirm the {amount} once they have it.", "success")
+    else:
+        flash("That pledge is already handed in.", "info")
+    return redirect(url_for("me.home") + "#paper", 303)
