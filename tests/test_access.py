@@ -243,6 +243,18 @@ TABLE: dict[str, list[Try]] = {
     "paper.mark_pledge_paid": [
         Try("POST", "/paper/pledges/1/paid", answers(LOGIN, "404", "404", "404", planner="404"))
     ],
+    # How a claim lists paper sponsorship: organisers only. The world's claim has no paper
+    # lines, so choosing the sponsored-event method is refused (409) and no participant's
+    # address can be kept for it (404).
+    "paper.show_claim_method": [
+        Try("GET", "/paper/claims/{claim_id}/method", organisers("200")),
+    ],
+    "paper.choose_claim_method": [
+        Try("POST", "/paper/claims/{claim_id}/method", organisers("409"), {"method": "sponsored"}),
+    ],
+    "paper.save_participant_address": [
+        Try("POST", "/paper/claims/{claim_id}/participants/1/address", organisers("404"), {}),
+    ],
     "paper.download_form": [
         Try(
             "GET",

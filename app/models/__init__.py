@@ -19,7 +19,7 @@ from app.models.gift_aid_claims import (
 )
 from app.models.images import StoredImage
 from app.models.outbox import OutboxMessage
-from app.models.paper import PaperLine, PaperSeries, PaperSheet, SheetStatus
+from app.models.paper import PaperClaimMethod, PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.models.people import PendingSignup, Role, User
 from app.models.planning import (
     Decision,
@@ -57,6 +57,7 @@ from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
 __all__ = [
+    "PaperClaimMethod",
     "PaperLine",
     "PaperSeries",
     "PaperSheet",

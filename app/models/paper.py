@@ -30,8 +30,32 @@ class PaperSeries(db.Model):
     # How many sheets have been printed: references up to this number are the page's.
     sheets: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The participant's own name and home address, asked for only when a claim uses HMRC's
+    # sponsored-event method (one "Yes" line per participant), kept like a donor's Gift Aid
+    # details: as HMRC will read them.
+    claim_title: Mapped[str] = mapped_column(String(MAX_TITLE), default="")
+    claim_first_name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
+    claim_last_name: Mapped[str] = mapped_column(String(MAX_NAME), default="")
+    claim_house: Mapped[str] = mapped_column(String(100), default="")
+    claim_postcode: Mapped[str] = mapped_column(String(8), default="")
 
     sponsor_page: Mapped["SponsorPage"] = relationship()  # noqa: F821
+
+    @property
+    def has_claim_address(self) -> bool:
+        """The participant's name and address for a sponsored-event line are known."""
+        return bool(self.claim_last_name and self.claim_house and self.claim_postcode)
+
+
+class PaperClaimMethod(db.Model):
+    """A Gift Aid claim whose paper sponsorship goes on one "Yes" line per participant (HMRC's
+    sponsored-event method) instead of a line per sponsor. No row: a line per sponsor."""
+
+    __tablename__ = "paper_claim_methods"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("gift_aid_claims.id"), primary_key=True)
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PaperSheet(db.Model):

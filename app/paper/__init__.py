@@ -1,6 +1,6 @@
 """Paper sponsorship forms: printed from /me, typed back in by organisers, pledges paid later."""
 
-from app.paper import sheet_views  # noqa: F401 - its routes join bp
+from app.paper import claim_views, sheet_views  # noqa: F401 - their routes join bp
 from app.paper.views import bp
 
 __all__ = ["bp"]

@@ -17,7 +17,7 @@ from wtforms.widgets import HiddenInput
 
 from app.forms import pence_within, strip
 from app.money import parse_pounds
-from app.organiser.forms import MAX_OFFLINE_PENCE
+from app.organiser.forms import MAX_OFFLINE_PENCE, _paper_gift_aid_fields, _PaperGiftAid
 from app.paper.printing_service import MAX_SHEETS_AT_ONCE
 from app.timefmt import LONDON
 
@@ -101,3 +101,43 @@ def pence_within_pounds(text: str) -> int:
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     return pence_within(pence, 0, MAX_OFFLINE_PENCE)
+
+
+class ClaimMethodForm(FlaskForm):
+    """A line per sponsor, or a "Yes" line per participant."""
+
+    method = SelectField(
+        "How to list paper sponsorship",
+        choices=[
+            SelectChoice("individual", "A line per sponsor, with their own name and address"),
+            SelectChoice("sponsored", "A 'Yes' line per participant (sponsored-event method)"),
+        ],
+        validators=[AnyOf(("individual", "sponsored"), message="Choose how to list them")],
+    )
+
+
+class ParticipantAddressForm(_PaperGiftAid, FlaskForm):
+    """A participant's name and home address, as HMRC reads a sponsored-event line."""
+
+    required = {
+        "first_name": "Enter the participant's first name",
+        "last_name": "Enter the participant's last name",
+        "house": "Enter the participant's house name or number",
+        "postcode": "Enter a UK postcode, like G12 8QQ, or tick 'The donor lives outside the UK'",
+    }
+    title, first_name, last_name, house, postcode, overseas = _paper_gift_aid_fields()
+
+    @classmethod
+    def for_series(cls, series) -> "ParticipantAddressForm":
+        """The form filled in with what is kept (empty the first time)."""
+        return cls(
+            formdata=None,
+            prefix=f"address-{series.id}",
+            data={
+                "title": series.claim_title,
+                "first_name": series.claim_first_name,
+                "last_name": series.claim_last_name,
+                "house": series.claim_house,
+                "postcode": series.claim_postcode,
+            },
+        )
