@@ -74,6 +74,7 @@ def _sheet(canvas: Canvas, facts: FormFacts, w: Wording, number: int, reference:
     )
     lines = (
         f"{w.participant}: {facts.participant}",
+        f"{w.participant_address}: " + "_" * 60,
         f"{w.event}: {facts.event}, {facts.event_date}",
         w.charity.format(name=facts.charity_name, number=facts.charity_number),
         f"{w.online} {facts.page_url}",

@@ -13,7 +13,14 @@ from app import audit, totals
 from app.database import begin_write
 from app.donations.offline import apply_gift_aid
 from app.extensions import db
-from app.models import Donation, DonationSource, DonationStatus, SponsorPage, User
+from app.models import (
+    Contribution,
+    Donation,
+    DonationSource,
+    DonationStatus,
+    SponsorPage,
+    User,
+)
 from app.models.paper import PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.money import format_pence
 from app.paper import reference
@@ -122,6 +129,7 @@ def save(
         db.session.commit()
         return sheet, False
     page = found.page
+    paid: list[tuple[PaperLine, Donation]] = []
     for row in grid.filled:
         line = PaperLine(
             sheet_id=sheet.id,
@@ -140,9 +148,10 @@ def save(
                 details.last_name,
             )
             line.house, line.postcode = details.house, details.postcode
-        if row.paid_pence:
-            line.donation_id = _donation(page, row, line, organiser, found.reference).id
         db.session.add(line)
+        if row.paid_pence:
+            paid.append((line, _donation(page, row, line, organiser)))
+    _count(paid, page, organiser, found.reference)
     sheet.status = SheetStatus.SAVED
     sheet.draft = ""
     sheet.handed_in_pence = handed_in_pence
@@ -154,10 +163,11 @@ def save(
     return sheet, True
 
 
-def _donation(page, row, line: PaperLine, organiser: User, ref: str) -> Donation:
-    """A paid line's money: counted at once, like any cash an organiser has in hand."""
+def _donation(page, row, line: PaperLine, organiser: User) -> Donation:
+    """A paid line's money, paid already: cash an organiser has in hand."""
     donation = Donation(
         source=DonationSource.OFFLINE,
+        status=DonationStatus.PAID,
         sponsor_page_id=page.id,
         amount_pence=row.paid_pence,
         donor_name=row.donor_name,
@@ -165,21 +175,34 @@ def _donation(page, row, line: PaperLine, organiser: User, ref: str) -> Donation
         anonymous=True,
         recorded_by_id=organiser.id,
         confirmed_by_id=organiser.id,
+        paid_at=line.paid_at,
     )
     apply_gift_aid(donation, row.details, line.paid_at)
-    with totals.tracking(donation):
-        donation.status = DonationStatus.PAID
-        donation.paid_at = line.paid_at
-    audit.record(
-        "offline.recorded",
-        actor=organiser,
-        donation=donation,
-        sponsor_page=page,
-        before_pence=0,
-        after_pence=row.paid_pence,
-        detail=f"paper sponsorship form {ref}, line {row.number + 1}",
-    )
     return donation
+
+
+def _count(paid: list[tuple[PaperLine, Donation]], page, organiser: User, ref: str) -> None:
+    """Every paid line's donation saved and counted in this transaction. The totals move by
+    their sum in one UPDATE a scope (what `totals.tracking` does one donation at a time), so a
+    500-line sheet is as quick to save as one line is."""
+    if not paid:
+        return
+    db.session.add_all([donation for _, donation in paid])
+    db.session.flush()
+    moved = Contribution()
+    for line, donation in paid:
+        line.donation_id = donation.id
+        moved = moved - (Contribution() - donation.contribution())
+        audit.record(
+            "offline.recorded",
+            actor=organiser,
+            donation=donation,
+            sponsor_page=page,
+            before_pence=0,
+            after_pence=donation.amount_pence,
+            detail=f"paper sponsorship form {ref}, line {line.row}",
+        )
+    totals.apply(moved, totals.scopes_of(paid[0][1]))
 
 
 def _midday(day: date) -> datetime:

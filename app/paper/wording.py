@@ -11,6 +11,7 @@ class Wording:
     heading: str
     sheet: str  # {number} {reference}
     participant: str
+    participant_address: str
     event: str
     charity: str  # {name} {number}
     online: str
@@ -26,6 +27,7 @@ ENGLISH = Wording(
     heading="Sponsorship form",
     sheet="Sheet {number} · reference {reference}",
     participant="Sponsoring",
+    participant_address="Participant's home address and postcode",
     event="Event",
     charity="For {name}, charity number {number}",
     online="Or sponsor online: scan the code or go to",

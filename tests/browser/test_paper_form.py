@@ -87,3 +87,21 @@ def test_a_sheet_of_25_lines_typed_from_the_keyboard(reference, live_server, pag
         assert db.session.get(Totals, EVENT_SCOPE).raised_pence == paid * 100
         gift_aided = db.session.query(Donation).filter_by(gift_aid=True).count()
         assert gift_aided == sum(1 for n in range(LINES) if n % 3 == 0 and n % 5)
+
+
+def test_a_participant_prints_their_form_from_me(make, live_server, page, axe, event):
+    make.participant()
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("Email address").fill("aisha@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server + "/me")
+    page.get_by_role("link", name="print your sponsorship form").click()
+    page.get_by_label("How many sheets?").fill("2")
+    page.get_by_label("Print as").select_option("html")
+    page.get_by_role("button", name="Make my form").click()
+    expect(page.locator(".paper-sheet")).to_have_count(2)
+    expect(page.locator(".paper-sheet svg")).to_have_count(2)
+    assert axe(page) == []
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Make my form")).to_be_hidden()
