@@ -188,14 +188,18 @@ def test_a_line_hmrc_would_refuse_is_marked_beside_its_field(
 
 def test_unicode_names_are_sent_as_hmrc_reads_them(app, sandra, refs):
     row = {**FIONA, "first_name": "Łukasz", "last_name": "O’Brien-Żak"}
-    response = sandra.post(f"/paper/sheets/{refs[0]}", grid(row, handed_in="20", action="save"))
+    no_gift_aid = {"first_name": "李\u200b", "last_name": "小龍 🐉", "paid": "5"}
+    data = grid(row, no_gift_aid, handed_in="25", action="save")
+    response = sandra.post(f"/paper/sheets/{refs[0]}", data)
     assert response.status_code == 303
     with app.app_context():
-        donation = db.session.scalar(select(Donation))
+        donation, other = db.session.scalars(select(Donation).order_by(Donation.id))
         assert (donation.gift_aid_first_name, donation.gift_aid_last_name) == (
             "Lukasz",
             "O'Brien-Zak",
         )
+        assert donation.donor_name == "Ms Lukasz O'Brien-Zak"
+        assert other.donor_name == "李 小龍 🐉"  # never sent to HMRC: kept as written
 
 
 def test_a_draft_is_finished_by_another_organiser(app, sandra, olu, refs):

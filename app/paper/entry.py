@@ -3,10 +3,11 @@ spreadsheet), amounts in pounds, dates as people write them, and Gift Aid rows h
 HMRC's rules by the same `clean_for_hmrc` every other form uses."""
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from app.donations.gift_aid import POSTCODE_HINT, GiftAidDetails, clean_for_hmrc, hmrc_text
+from app.donations.gift_aid import POSTCODE_HINT, GiftAidDetails, clean_for_hmrc
 from app.forms import strip
 from app.money import parse_pounds
 from app.organiser.forms import MAX_OFFLINE_PENCE
@@ -90,8 +91,13 @@ class Row:
     @property
     def donor_name(self) -> str:
         """The sponsor's name as it is stored on their donation (at most 100 characters)."""
-        parts = (self.typed.get(k, "") for k in ("title", "first_name", "last_name"))
-        return " ".join(p for p in (hmrc_text(part)[0] for part in parts) if p)[:100]
+        if self.details is not None:  # as HMRC will read it
+            sent = self.details
+            parts = (sent.title, sent.first_name, sent.last_name)
+        else:  # any script will do for a name that never goes to HMRC
+            parts = (self.typed.get(k, "") for k in ("title", "first_name", "last_name"))
+        text = " ".join(" ".join(parts).split())
+        return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))[:100]
 
     @property
     def outstanding_pence(self) -> int:
