@@ -343,3 +343,29 @@ def test_organisers_saving_the_same_sheet_at_once_count_it_once_on_postgres(post
         with app.app_context():
             db.drop_all()
             db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "hostile", ["", "\x00", "李" * 300, "=1+1", "-1", "99999999999999", "🐉", "0x10", "None"]
+)
+def test_hostile_values_anywhere_on_the_sheet_are_no_server_error(sandra, refs, hostile):
+    url = f"/paper/sheets/{refs[0]}"
+    row = dict.fromkeys(entry.COLUMNS, hostile)
+    for action in ("check", "more", "paste", "draft", "save", hostile):
+        data = grid(
+            row,
+            row,
+            handed_in=hostile,
+            received_on=hostile,
+            paste=hostile,
+            rows=hostile,
+            action=action,
+        )
+        data["r-9999-first_name"] = hostile
+        data[f"r-{hostile[:3]}-paid"] = hostile
+        response = sandra.post(url, data)
+        # The site refuses control characters in any form, before the view (app/security.py).
+        allowed = (400,) if hostile == "\x00" else (200, 303, 409, 422)
+        assert response.status_code in allowed, (action, response.status_code)
+    checked = sandra.post(f"{url}/rows/3", grid(row), headers={"HX-Request": "true"})
+    assert checked.status_code == (400 if hostile == "\x00" else 200)
