@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
+    from app.paper import bp as paper_bp
     from app.payments.webhooks import bp as webhooks_bp
     from app.planning import bp as planning_bp
     from app.planning import people_views  # noqa: F401 - its routes join planning_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(safety_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(planning_bp)
+    app.register_blueprint(paper_bp)
 
 
 def _register_cli(app: Flask) -> None:

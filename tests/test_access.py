@@ -296,6 +296,45 @@ TABLE: dict[str, list[Try]] = {
     ],
     # Cash a participant collected: recorded as waiting for an organiser; Sandra has no page.
     "me.report_cash": [Try("POST", "/me/cash", members("422", organiser="404"), {})],
+    # Paper sponsorship forms: a participant prints their own; staff have no page to print.
+    "paper.print_form": [
+        Try("GET", "/paper/form", answers(LOGIN, "200", "200", "404", planner="404")),
+        Try("POST", "/paper/form", answers(LOGIN, "422", "422", "404", planner="404"), {}),
+    ],
+    # Typing returned sheets in is organisers' work; the world has no printed sheet, so a
+    # reference leads nowhere (tests/test_paper_entry.py walks a real one).
+    "paper.find_sheet": [
+        Try("GET", "/paper/enter", organisers("200")),
+        Try("POST", "/paper/enter", organisers("422"), {}),
+    ],
+    "paper.enter_sheet": [
+        Try("GET", "/paper/sheets/P-ZZZZ-1", organisers("404")),
+        Try("POST", "/paper/sheets/P-ZZZZ-1", organisers("404"), {}),
+    ],
+    "paper.check_row": [Try("POST", "/paper/sheets/P-ZZZZ-1/rows/0", organisers("404"), {})],
+    # A pledge line is its own participant's; the world has none, so nobody finds one.
+    "paper.mark_pledge_paid": [
+        Try("POST", "/paper/pledges/1/paid", answers(LOGIN, "404", "404", "404", planner="404"))
+    ],
+    # How a claim lists paper sponsorship: organisers only. The world's claim has no paper
+    # lines, so choosing the sponsored-event method is refused (409) and no participant's
+    # address can be kept for it (404).
+    "paper.show_claim_method": [
+        Try("GET", "/paper/claims/{claim_id}/method", organisers("200")),
+    ],
+    "paper.choose_claim_method": [
+        Try("POST", "/paper/claims/{claim_id}/method", organisers("409"), {"method": "sponsored"}),
+    ],
+    "paper.save_participant_address": [
+        Try("POST", "/paper/claims/{claim_id}/participants/1/address", organisers("404"), {}),
+    ],
+    "paper.download_form": [
+        Try(
+            "GET",
+            "/paper/form.pdf",
+            answers(LOGIN, "303 /paper/form", "303 /paper/form", "404", planner="404"),
+        )
+    ],
     "me.thank_donor": [
         Try(
             "POST",

@@ -19,6 +19,7 @@ from app.models.gift_aid_claims import (
 )
 from app.models.images import ShareImage, StoredImage
 from app.models.outbox import OutboxMessage
+from app.models.paper import PaperClaimMethod, PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.models.people import PendingSignup, Role, User
 from app.models.planning import (
     Decision,
@@ -57,6 +58,11 @@ from app.models.totals import EVENT_SCOPE, Totals
 from app.models.types import utcnow
 
 __all__ = [
+    "PaperClaimMethod",
+    "PaperLine",
+    "PaperSeries",
+    "PaperSheet",
+    "SheetStatus",
     "AppendOnlyError",
     "ChecklistItem",
     "CompletedBy",

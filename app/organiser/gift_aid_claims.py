@@ -437,8 +437,11 @@ def suggested_period() -> Period:
 
 
 def rows_of(claim: GiftAidClaim) -> list[ScheduleRow]:
-    """The claim's lines, as they were written when it was started."""
-    return [
+    """The claim's lines, as they were written when it was started (paper sponsorship on one
+    line per participant if the organiser chose HMRC's sponsored-event method)."""
+    from app.paper.claim import regroup  # imported here: app.paper brings its views along
+
+    rows = [
         ScheduleRow(
             donation_id=line.donation_id,
             title=line.title,
@@ -451,6 +454,7 @@ def rows_of(claim: GiftAidClaim) -> list[ScheduleRow]:
         )
         for line in claim.lines
     ]
+    return regroup(claim, rows)
 
 
 def files(claim: GiftAidClaim, fmt: str) -> list[tuple[str, bytes]]:
