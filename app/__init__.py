@@ -89,6 +89,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.health import bp as health_bp
     from app.images.views import bp as images_bp
+    from app.nudges import bp as nudges_bp
+    from app.nudges import views as nudges_views  # noqa: F401 - its routes join nudges_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -105,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(images_bp)
     app.register_blueprint(me_bp)
+    app.register_blueprint(nudges_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(gift_aid_details_bp)
     app.register_blueprint(webhooks_bp)
@@ -120,6 +123,7 @@ def _register_cli(app: Flask) -> None:
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
     from app.images.cli import images_cli
+    from app.nudges.cli import nudges_cli
     from app.organiser.cli import giftaid_cli
     from app.planning.cli import planning_cli
     from app.safety.cli import safety_cli
@@ -135,3 +139,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(images_cli)
     app.cli.add_command(planning_cli)
+    app.cli.add_command(nudges_cli)

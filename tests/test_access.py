@@ -237,6 +237,9 @@ TABLE: dict[str, list[Try]] = {
             {"thanks-{other_donation_id}-reply": "Thank you!"},
         ),
     ],
+    # Fundraiser nudges: each person's own choice; nothing names anyone else.
+    "nudges.edit_choices": [Try("GET", "/me/emails", members("200"))],
+    "nudges.save_choices": [Try("POST", "/me/emails", members("303 /me/emails"), {"halfway": "y"})],
     # Donating: open to everyone, to live pages only -----------------------------------------
     "donations.donate_to_event": [
         Try("GET", "/donate", everyone("200")),

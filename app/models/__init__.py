@@ -18,6 +18,7 @@ from app.models.gift_aid_claims import (
     OverclaimSettlement,
 )
 from app.models.images import StoredImage
+from app.models.nudges import NudgeKind, NudgeOptOut, NudgeSent
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
 from app.models.planning import (
@@ -75,6 +76,9 @@ __all__ = [
     "OverclaimSettlement",
     "EVENT_ID",
     "EVENT_SCOPE",
+    "NudgeKind",
+    "NudgeOptOut",
+    "NudgeSent",
     "OutboxMessage",
     "Contribution",
     "Decision",
