@@ -18,6 +18,7 @@ from app.models.gift_aid_claims import (
     OverclaimSettlement,
 )
 from app.models.images import StoredImage
+from app.models.news import NewsItem, NewsKind
 from app.models.nudges import NudgeKind, NudgeOptOut, NudgeSent
 from app.models.outbox import OutboxMessage
 from app.models.people import PendingSignup, Role, User
@@ -76,6 +77,8 @@ __all__ = [
     "OverclaimSettlement",
     "EVENT_ID",
     "EVENT_SCOPE",
+    "NewsItem",
+    "NewsKind",
     "NudgeKind",
     "NudgeOptOut",
     "NudgeSent",
