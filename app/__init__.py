@@ -89,6 +89,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.health import bp as health_bp
     from app.images.views import bp as images_bp
+    from app.news import bp as news_bp
+    from app.news import views as news_views  # noqa: F401 - its routes join news_bp
     from app.nudges import bp as nudges_bp
     from app.nudges import views as nudges_views  # noqa: F401 - its routes join nudges_bp
     from app.organiser.views import bp as organiser_bp
@@ -108,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(images_bp)
     app.register_blueprint(me_bp)
     app.register_blueprint(nudges_bp)
+    app.register_blueprint(news_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(gift_aid_details_bp)
     app.register_blueprint(webhooks_bp)

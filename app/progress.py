@@ -4,7 +4,9 @@ Every viewer's browser polls `/progress` (and `/p/<slug>/progress` on sponsor pa
 few seconds. `LiveProgress` answers those GETs in front of Flask with one indexed read on a
 pooled DBAPI connection and the same template the pages include; anything it cannot answer
 (a draft page its owner is previewing, no event yet, other methods) falls through to the
-Flask views, which give the same answer the slow way."""
+Flask views, which give the same answer the slow way. The event page's news feed (`/news`)
+is polled as often: an unchanged feed is answered 304 here from one aggregate read, and a
+changed one is left to Flask to render."""
 
 import re
 from datetime import UTC, datetime
@@ -17,6 +19,8 @@ from werkzeug.http import parse_etags, quote_etag
 from app import logs
 from app.donations.gift_aid import gift_aid_on
 from app.events.service import Progress
+from app.news.service import VERSION_SQL as _NEWS_SQL
+from app.news.service import version_from_row
 
 # Only what could be a slug is looked up here; anything else is Flask's to refuse.
 _SLUG = re.compile(r"[A-Za-z0-9-]{1,40}")
@@ -86,6 +90,8 @@ class LiveProgress:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "GET" and path == "/news":
+            return self._news(environ, start_response)
         if environ.get("REQUEST_METHOD") != "GET" or not path.endswith("/progress"):
             return self.wrapped(environ, start_response)
         try:
@@ -104,16 +110,35 @@ class LiveProgress:
         logs.mark_route(route)
         return self._respond(environ, start_response, progress)
 
-    def _respond(self, environ, start_response, progress: Progress):
+    def _news(self, environ, start_response):
+        """The news feed: 304 when the browser shows the current version; anything else
+        (new items to render, the 286 after close) goes to the Flask view."""
+        try:
+            version = version_from_row(self._fetch("news", ()))
+        except self._database_errors:
+            version = None
+        if version is None or self._status(environ, version.etag, version.closed) != 304:
+            return self.wrapped(environ, start_response)
+        logs.mark_route("/news")
+        start_response("304 Not Modified", self._headers(environ, version.etag))
+        return [b""]
+
+    def _status(self, environ, etag: str, closed: bool) -> int:
         polling = environ.get("HTTP_HX_REQUEST") == "true"
         if_none_match = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-        status = answer(progress.etag, if_none_match, polling, progress.closed)
-        body = b"" if status == 304 else self.template.render(progress=progress).encode()
-        headers = [
+        return answer(etag, if_none_match, polling, closed)
+
+    def _headers(self, environ, etag: str) -> list[tuple[str, str]]:
+        return [
             *self.headers[environ.get("wsgi.url_scheme", "http")],
-            ("ETag", quote_etag(progress.etag)),
+            ("ETag", quote_etag(etag)),
             ("Cache-Control", "no-cache"),
         ]
+
+    def _respond(self, environ, start_response, progress: Progress):
+        status = self._status(environ, progress.etag, progress.closed)
+        body = b"" if status == 304 else self.template.render(progress=progress).encode()
+        headers = self._headers(environ, progress.etag)
         if status != 304:
             headers += [
                 ("Content-Type", "text/html; charset=utf-8"),
@@ -123,7 +148,8 @@ class LiveProgress:
         start_response(f"{status} {reason}", headers)
         return [body]
 
-    def _read(self, kind: str, params: tuple) -> Progress | None:
+    def _fetch(self, kind: str, params: tuple):
+        """One row of this kind's statement, on a pooled DBAPI connection."""
         engine = self._engine or self._bind()
         sql, now = self._sql[kind], self._now()
         connection = engine.raw_connection()
@@ -134,6 +160,10 @@ class LiveProgress:
             cursor.close()
         finally:
             connection.close()  # back to the pool
+        return row
+
+    def _read(self, kind: str, params: tuple) -> Progress | None:
+        row = self._fetch(kind, params)
         if row is None:
             return None
         raised, eligible, supporters, version, target, fills, closed, page_id = row
@@ -159,6 +189,7 @@ class LiveProgress:
         self._sql = {
             "event": _EVENT_SQL.format(p=placeholder),
             "page": _PAGE_SQL.format(p=placeholder),
+            "news": _NEWS_SQL.format(p=placeholder),
         }
         return self._engine
 

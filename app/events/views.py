@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from app.events import service
 from app.extensions import limiter
 from app.microcache import shared_page
+from app.news import service as news
 from app.progress import progress_response
 
 bp = Blueprint("events", __name__)
@@ -29,6 +30,7 @@ def _render_event() -> str | None:
         progress=service.event_progress(),
         leaderboard=service.leaderboard(),
         recent=service.recent_donations(),
+        news=news.feed(),
         shared_render=not request.cookies,
     )
 

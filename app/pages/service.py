@@ -232,8 +232,12 @@ def remove_photo(page: SponsorPage) -> None:
 def photo_audience(sha256: str) -> str | None:
     """Who may see the photo with this hash: "public" when a public page shows it, "private"
     when only pages the current user manages do, None for anyone else (or no such photo)."""
+    from app.news.service import photo_audience as news_audience
+
+    audience = news_audience(sha256, current_user)
+    if audience == "public":
+        return audience
     pages = db.session.scalars(select(SponsorPage).where(SponsorPage.photo_sha256 == sha256))
-    audience = None
     for page in pages:
         if page.is_public:
             return "public"
