@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.events.service import get_event
@@ -60,6 +61,8 @@ def feed_version() -> FeedVersion | None:
 def feed(limit: int = FEED_LENGTH) -> list[NewsItem]:
     """The newest visible items first."""
     query = select(NewsItem).where(NewsItem.hidden_at.is_(None)).order_by(NewsItem.id.desc())
+    # The photos' sizes (for <img width height>) in one more query, not one per item.
+    query = query.options(selectinload(NewsItem.photo))
     return list(db.session.scalars(query.limit(limit)))
 
 
