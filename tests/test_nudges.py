@@ -250,3 +250,19 @@ def test_racing_webhooks_send_each_milestone_once_on_postgres(postgres_url):
         with app.app_context():
             db.drop_all()
             db.engine.dispose()
+
+
+def test_a_card_payments_webhook_sends_the_nudge_with_the_notice(make, client, smtp):
+    from tests import stripe_events as se
+    from tests.test_webhooks import deliver
+
+    make.app.config["STRIPE_WEBHOOK_SECRET"] = se.WEBHOOK_SECRET
+    page = make.participant(target_pence=10_000)
+    donation_id = make.donation(2500, page_id=page, status=DonationStatus.PENDING)
+    body = se.event("checkout.session.completed", se.checkout_session(donation_id, 2500))
+    for _ in range(3):  # redelivered: still one of each
+        assert deliver(client, body).status_code == 200
+    assert sorted(m["Subject"] for m in smtp.wait_for("aisha@example.org", 2)) == [
+        "New donation on your page: £25.00",
+        FIRST,
+    ]
