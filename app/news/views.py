@@ -19,7 +19,11 @@ def show_feed():
     """The feed alone, polled by htmx: 304 while nothing changed, 286 once the event closed."""
     version = service.feed_version() or abort(404)
     return polled_response(
-        version.etag, "news/_feed.html", stop_polling=version.closed, news=service.feed()
+        version.etag,
+        "news/_feed.html",
+        stop_polling=version.closed,
+        news=service.feed(),
+        polled=True,
     )
 
 
