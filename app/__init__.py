@@ -89,6 +89,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.health import bp as health_bp
     from app.images.views import bp as images_bp
+    from app.news import bp as news_bp
+    from app.news import views as news_views  # noqa: F401 - its routes join news_bp
+    from app.nudges import bp as nudges_bp
+    from app.nudges import views as nudges_views  # noqa: F401 - its routes join nudges_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -108,6 +112,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(teams_bp)
     app.register_blueprint(images_bp)
     app.register_blueprint(me_bp)
+    app.register_blueprint(nudges_bp)
+    app.register_blueprint(news_bp)
     app.register_blueprint(donations_bp)
     app.register_blueprint(gift_aid_details_bp)
     app.register_blueprint(webhooks_bp)
@@ -124,6 +130,7 @@ def _register_cli(app: Flask) -> None:
     from app.donations.cli import stripe_cli
     from app.events.cli import demo_cli, event_cli
     from app.images.cli import images_cli
+    from app.nudges.cli import nudges_cli
     from app.organiser.cli import giftaid_cli
     from app.planning.cli import planning_cli
     from app.privacy.cli import privacy_cli
@@ -141,3 +148,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(images_cli)
     app.cli.add_command(planning_cli)
     app.cli.add_command(privacy_cli)
+    app.cli.add_command(nudges_cli)

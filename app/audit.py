@@ -37,6 +37,7 @@ ACTIONS = {
     "message.hidden": "Hid a donor's message",
     "message.restored": "Restored a donor's message",
     "update.hidden": "Hid a sponsor update",
+    "news.hidden": "Hid an item of news on the day",
     "update.restored": "Restored a sponsor update",
     "page.approve": "Approved a sponsor page",
     "page.hide": "Hid a sponsor page",

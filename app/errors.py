@@ -93,6 +93,12 @@ def too_large(_error):
         answer = photo_too_large(message)
         if answer is not None:
             return answer
+    if request.endpoint == "news.post_item":
+        from app.news.views import too_large as news_too_large
+
+        answer = news_too_large(message)
+        if answer is not None:
+            return answer
     return render_template("errors/413.html", message=message), 413
 
 

@@ -6,7 +6,9 @@ front of Flask with one indexed read on a pooled DBAPI connection and the same t
 pages include; anything it cannot answer (a draft page its owner is previewing, no event
 yet, other methods) falls through to the Flask views, which give the same answer the slow
 way. Its queries are the ORM's own selects (`events.service.*_progress_query`), compiled
-once for the database: which pages and teams are public is said once, on the models."""
+once for the database: which pages and teams are public is said once, on the models. The
+event page's news feed (`/news`) is polled as often: an unchanged feed is answered 304 here
+from one aggregate read (`news.service.version_query`), and a changed one is left to Flask."""
 
 import enum
 import re
@@ -25,6 +27,7 @@ from app.events.service import (
     progress_from_row,
     public_page_progress_query,
 )
+from app.news.service import version_from_row, version_query
 from app.teams.service import public_team_progress_query
 
 # Only what could be a slug is looked up here; anything else is Flask's to refuse.
@@ -38,6 +41,7 @@ _QUERIES = {
     "event": event_progress_query,
     "page": lambda: public_page_progress_query(bindparam("slug")),
     "team": lambda: public_team_progress_query(bindparam("slug")),
+    "news": version_query,
 }
 # URL prefix -> scope kind, for /<prefix>/<slug>/progress.
 _PREFIXES = {"/p/": "page", "/t/": "team"}
@@ -109,6 +113,8 @@ class LiveProgress:
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "GET" and path == "/news":
+            return self._news(environ, start_response)
         if environ.get("REQUEST_METHOD") != "GET" or not path.endswith("/progress"):
             return self.wrapped(environ, start_response)
         kind = _PREFIXES.get(path[:3])
@@ -129,16 +135,36 @@ class LiveProgress:
         logs.mark_route(route)
         return self._respond(environ, start_response, progress)
 
-    def _respond(self, environ, start_response, progress: Progress):
+    def _news(self, environ, start_response):
+        """The news feed: 304 when the browser shows the current version; anything else
+        (new items to render, the 286 after close) goes to the Flask view."""
+        try:
+            row, now = self._fetch("news")
+            version = version_from_row(row, now)
+        except self._database_errors:
+            version = None
+        if version is None or self._status(environ, version.etag, version.closed) != 304:
+            return self.wrapped(environ, start_response)
+        logs.mark_route("/news")
+        start_response("304 Not Modified", self._headers(environ, version.etag))
+        return [b""]
+
+    def _status(self, environ, etag: str, closed: bool) -> int:
         polling = environ.get("HTTP_HX_REQUEST") == "true"
         if_none_match = parse_etags(environ.get("HTTP_IF_NONE_MATCH"))
-        status = answer(progress.etag, if_none_match, polling, progress.closed)
-        body = b"" if status == 304 else self.template.render(progress=progress).encode()
-        headers = [
+        return answer(etag, if_none_match, polling, closed)
+
+    def _headers(self, environ, etag: str) -> list[tuple[str, str]]:
+        return [
             *self.headers[environ.get("wsgi.url_scheme", "http")],
-            ("ETag", quote_etag(progress.etag)),
+            ("ETag", quote_etag(etag)),
             ("Cache-Control", "no-cache"),
         ]
+
+    def _respond(self, environ, start_response, progress: Progress):
+        status = self._status(environ, progress.etag, progress.closed)
+        body = b"" if status == 304 else self.template.render(progress=progress).encode()
+        headers = self._headers(environ, progress.etag)
         if status != 304:
             headers += [
                 ("Content-Type", "text/html; charset=utf-8"),
@@ -148,7 +174,9 @@ class LiveProgress:
         start_response(f"{status} {reason}", headers)
         return [body]
 
-    def _read(self, kind: str, slug: str | None = None) -> Progress | None:
+    def _fetch(self, kind: str, slug: str | None = None):
+        """One row of this kind's select on a pooled DBAPI connection, and the time it was read
+        at, in the form the database keeps times."""
         engine = self._engine or self._bind()
         query, now = self._sql[kind], self._now()
         connection = engine.raw_connection()
@@ -159,6 +187,10 @@ class LiveProgress:
             cursor.close()
         finally:
             connection.close()  # back to the pool
+        return row, now
+
+    def _read(self, kind: str, slug: str | None = None) -> Progress | None:
+        row, now = self._fetch(kind, slug)
         if row is None:
             return None
         scope = "event" if kind == "event" else f"{kind}:{row[-1]}"

@@ -53,7 +53,8 @@ def apply(delta: Contribution, scopes: list[str]) -> None:
 
 @contextmanager
 def tracking(donation: Donation) -> Iterator[Donation]:
-    """Change a donation inside this block and the totals follow, in the same transaction.
+    """Change a donation inside this block and the totals follow, in the same transaction,
+    with any fundraiser nudge (first donation, halfway, target) the change earned.
 
     The caller must hold the donation's row lock (or have just created it), so that two
     requests never both start from the same 'before'."""
@@ -68,6 +69,11 @@ def tracking(donation: Donation) -> Iterator[Donation]:
         team = page_team_scope(donation.sponsor_page_id)
         if team is not None:
             apply(delta, [team])
+    if donation.sponsor_page_id is not None:
+        # Imported here: nudges reads the event and pages, which import this module.
+        from app.nudges.service import after_page_total_moved
+
+        after_page_total_moved(donation.sponsor_page_id, delta)
 
 
 def _moves_anything(delta: Contribution) -> bool:

@@ -65,6 +65,10 @@ RATIO_TARGETS = [
     ("progress 304 vs hello-world", "progress_304", None, 0.9),
     ("team partial vs hello-world", "team_progress", None, 0.8),
     ("team 304 vs hello-world", "team_progress_304", None, 0.9),
+    # A changed feed is rendered by Flask (30 items, ~15x hello's CPU per request): each browser
+    # fetches it once per post. An unchanged one is the fast path's 304, asked every 5 s.
+    ("news partial vs hello-world", "news", None, 0.05),
+    ("news 304 vs hello-world", "news_304", None, 0.9),
     ("event page vs hello-world", "page", None, 0.4),
     (f"partial at {LARGE:,} vs {SMALL} donations", "progress_large", "progress", 0.9),
 ]
@@ -123,6 +127,9 @@ def measure_loads(app: Server, grown: Server, hello: Server) -> tuple[dict, dict
     etag = _expect(app.url + "/progress", HTMX, 200)["ETag"]
     not_modified = {**HTMX, "If-None-Match": etag}
     _expect(app.url + "/progress", not_modified, 304)
+    news_etag = _expect(app.url + "/news", HTMX, 200)["ETag"]
+    news_not_modified = {**HTMX, "If-None-Match": news_etag}
+    _expect(app.url + "/news", news_not_modified, 304)
     if f"{LARGE} supporters" not in fetch(grown.url + "/progress", HTMX)[2].decode():
         raise RuntimeError(f"the grown event's partial does not show {LARGE} supporters")
     team_partial = TEAM_PAGE + "/progress"
@@ -134,6 +141,8 @@ def measure_loads(app: Server, grown: Server, hello: Server) -> tuple[dict, dict
         "progress_304": paired(app, hello, "/progress", not_modified),
         "team_progress": paired(app, hello, team_partial, HTMX),
         "team_progress_304": paired(app, hello, team_partial, team_not_modified),
+        "news": paired(app, hello, "/news", HTMX),
+        "news_304": paired(app, hello, "/news", news_not_modified),
         "page": paired(app, hello, "/"),
         "progress_large": paired(grown, hello, "/progress", HTMX),
         "page_large": paired(grown, hello, "/"),

@@ -23,6 +23,8 @@ from app.models import (
     Donation,
     DonationSource,
     DonationStatus,
+    NewsItem,
+    NewsKind,
     PageStatus,
     Role,
     SponsorPage,
@@ -36,6 +38,8 @@ from app.models import (
 
 AMOUNTS = [500, 1000, 1000, 1500, 2000, 2000, 2500, 3000, 5000, 10000]
 BATCH = 10_000
+# A busy day's feed: the news partial shows up to its FEED_LENGTH newest.
+NEWS_ITEMS = 40
 
 
 def seed(donations: int) -> None:
@@ -58,6 +62,14 @@ def seed(donations: int) -> None:
         with totals.tracking(donation):
             donation.status = DonationStatus.PAID
             donation.paid_at = now - timedelta(minutes=minute)
+    for number in range(NEWS_ITEMS):
+        db.session.add(
+            NewsItem(
+                kind=NewsKind.SAFETY if number % 5 == 0 else NewsKind.NEWS,
+                body=f"Update {number}: {rng.choice(DONORS)} is over the edge! 🎉",
+                created_at=now - timedelta(minutes=NEWS_ITEMS - number),
+            )
+        )
     db.session.commit()
     check_totals()
 

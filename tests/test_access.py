@@ -100,6 +100,12 @@ TABLE: dict[str, list[Try]] = {
     "events.show_event": [Try("GET", "/", everyone("200"))],
     "events.show_progress": [Try("GET", "/progress", everyone("200"))],
     "events.show_share_image": [Try("GET", "/share.png", everyone("200"))],
+    # News on the day: the feed for everyone; posting for organisers (and instructors, if
+    # allowed: tests/test_news.py); hiding for organisers.
+    "news.show_feed": [Try("GET", "/news", everyone("200"))],
+    "news.new_item": [Try("GET", "/news/post", organisers("200"))],
+    "news.post_item": [Try("POST", "/news/post", organisers("422"), {"body": ""})],
+    "news.hide_item": [Try("POST", "/news/999/hide", organisers("404"))],
     "events.show_privacy": [Try("GET", "/privacy", everyone("200"))],
     "events.show_accessibility": [Try("GET", "/accessibility", everyone("200"))],
     # Accounts ------------------------------------------------------------------------------
@@ -354,6 +360,9 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/me/delete", members("200")),
         Try("POST", "/me/delete", members("422", organiser="409"), {}),
     ],
+    # Fundraiser nudges: each person's own choice; nothing names anyone else.
+    "nudges.edit_choices": [Try("GET", "/me/emails", members("200"))],
+    "nudges.save_choices": [Try("POST", "/me/emails", members("303 /me/emails"), {"halfway": "y"})],
     # Donating: open to everyone, to live pages only -----------------------------------------
     "donations.donate_to_event": [
         Try("GET", "/donate", everyone("200")),
@@ -407,6 +416,10 @@ TABLE: dict[str, list[Try]] = {
     ],
     "safety.check_in": [
         Try("POST", "/safety/people/{user_id}/check-in", organisers("303 /safety/board"))
+    ],
+    # Aisha is not checked in, so she cannot be checked out as having done it.
+    "safety.check_out_completed": [
+        Try("POST", "/safety/people/{user_id}/done-it", organisers("409"))
     ],
     "safety.send_reminders": [Try("POST", "/safety/reminders", organisers("303 /safety/board"))],
     "safety.show_roster": [Try("GET", "/safety/roster", organisers("200"))],

@@ -30,7 +30,7 @@ FORGOTTEN_AFTER = timedelta(days=30)
 TOUCH_EVERY = timedelta(minutes=1)
 # Pages that poll by themselves (htmx `every 5s`): an open tab is not someone using the site.
 POLLED_ENDPOINTS = frozenset(
-    {"events.show_progress", "pages.show_progress", "organiser.show_totals"}
+    {"events.show_progress", "pages.show_progress", "organiser.show_totals", "news.show_feed"}
 )
 ENDED_MESSAGES = {
     "idle": "You were logged out after {minutes} minutes without using the site. "

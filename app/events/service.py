@@ -43,6 +43,11 @@ EDITABLE_FIELDS = (
     "min_donation_pence",
     "max_donation_pence",
     "organisers_need_second_factor",
+    "nudge_first_donation",
+    "nudge_halfway",
+    "nudge_target_reached",
+    "nudge_quiet_week",
+    "instructors_post_safety_news",
 )
 
 

@@ -7,6 +7,7 @@ from app.events import service
 from app.extensions import limiter
 from app.images import share as share_images
 from app.microcache import shared_page
+from app.news import service as news
 from app.progress import progress_response
 from app.teams.service import leaderboard as team_leaderboard
 
@@ -36,6 +37,7 @@ def _render_event() -> str | None:
         recent=service.recent_donations(),
         shared=share.for_event(event),
         link_preview=share.event_preview(event, progress),
+        news=news.feed(),
         shared_render=not request.cookies,
     )
 

@@ -18,6 +18,8 @@ from app.models.gift_aid_claims import (
     OverclaimSettlement,
 )
 from app.models.images import ShareImage, StoredImage
+from app.models.news import NewsItem, NewsKind
+from app.models.nudges import NudgeKind, NudgeOptOut, NudgeSent
 from app.models.outbox import OutboxMessage
 from app.models.paper import PaperClaimMethod, PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.models.people import PendingSignup, Role, User
@@ -82,6 +84,11 @@ __all__ = [
     "OverclaimSettlement",
     "EVENT_ID",
     "EVENT_SCOPE",
+    "NewsItem",
+    "NewsKind",
+    "NudgeKind",
+    "NudgeOptOut",
+    "NudgeSent",
     "OutboxMessage",
     "Contribution",
     "Decision",

@@ -50,6 +50,13 @@ class Event(db.Model):
     pages_need_approval: Mapped[bool] = mapped_column(default=False)
     # Organisers see donors' details and health data: this makes a second factor a must.
     organisers_need_second_factor: Mapped[bool] = mapped_column(default=False)
+    # Fundraiser nudges (app/nudges), each of which the organisers can switch off for everyone.
+    nudge_first_donation: Mapped[bool] = mapped_column(default=True)
+    nudge_halfway: Mapped[bool] = mapped_column(default=True)
+    nudge_target_reached: Mapped[bool] = mapped_column(default=True)
+    nudge_quiet_week: Mapped[bool] = mapped_column(default=True)
+    # Instructors may post safety news to the event page's feed on the day (app/news).
+    instructors_post_safety_news: Mapped[bool] = mapped_column(default=False)
 
     # The campaign look: a picture of the event and the charity's logo, in the images table.
     image_sha256: Mapped[str | None] = mapped_column(ForeignKey("images.sha256"), nullable=True)

@@ -129,6 +129,8 @@ class SafetyRecord(db.Model):
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # Checked out at the end of their go, having done it (app/news: "Done it!").
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     checked_in_by: Mapped["User | None"] = relationship(foreign_keys=[checked_in_by_id])  # noqa: F821
 
@@ -142,6 +144,8 @@ class HistoryAction(enum.StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     CHECK_IN = "check_in"
     UNDO_CHECK_IN = "undo_check_in"
+    COMPLETED = "completed"
+    UNDO_COMPLETED = "undo_completed"
     PURGED = "purged"
 
 

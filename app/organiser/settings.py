@@ -34,6 +34,11 @@ PLAIN_FIELDS = (
     "gift_aid_fills_target",
     "pages_need_approval",
     "organisers_need_second_factor",
+    "nudge_first_donation",
+    "nudge_halfway",
+    "nudge_target_reached",
+    "nudge_quiet_week",
+    "instructors_post_safety_news",
 )
 
 
@@ -122,6 +127,18 @@ class EventSettingsForm(FlaskForm):
         "Organisers must use a second factor to log in",
         description="An app on their phone that gives a 6-digit code. An organiser without "
         "one is asked to set it up before anything else.",
+    )
+
+    nudge_first_donation = BooleanField("Email a participant when their first donation comes in")
+    nudge_halfway = BooleanField("Email a participant when they are halfway to their target")
+    nudge_target_reached = BooleanField("Email a participant when they reach their target")
+    nudge_quiet_week = BooleanField(
+        "Email a participant after a week with no new donation before the event",
+        description="With their page's share links and a message ready to send. Participants "
+        "can also turn each of these off for themselves.",
+    )
+    instructors_post_safety_news = BooleanField(
+        "Instructors may post safety news to the event page on the day"
     )
 
     def __init__(self, *args, **kwargs):

@@ -233,12 +233,15 @@ def photo_audience(sha256: str) -> str | None:
     """Who may see the photo with this hash: "public" when a public page shows it, "private"
     when only pages the current user manages do, None for anyone else (or no such photo)."""
     from app.events.service import get_event
+    from app.news.service import photo_audience as news_audience
     from app.organiser.pictures import is_event_picture
 
     if is_event_picture(get_event(), sha256):
         return "public"
+    audience = news_audience(sha256, current_user)
+    if audience == "public":
+        return audience
     pages = db.session.scalars(select(SponsorPage).where(SponsorPage.photo_sha256 == sha256))
-    audience = None
     for page in pages:
         if page.is_public:
             return "public"

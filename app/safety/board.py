@@ -29,6 +29,12 @@ def _is_instructor() -> bool:
     return current_user.role == Role.INSTRUCTOR
 
 
+def _news_allowed() -> bool:
+    from app.news.service import may_post
+
+    return bool(may_post(current_user))
+
+
 def _board_context(view: dict) -> dict:
     """The board as `view` asks for it (filter, name search, page number), as template context."""
     allowed = INSTRUCTOR_FILTERS if _is_instructor() else tuple(FILTERS)
@@ -55,6 +61,7 @@ def _board_context(view: dict) -> dict:
         "columns": _columns(everyone),
         "to_remind": 0 if _is_instructor() else len(service.to_remind(everyone)),
         "day_closed": on_the_day.refusal(),
+        "news_allowed": _news_allowed(),
     }
 
 
@@ -141,6 +148,21 @@ def check_in(user_id: int):
         flash(message, "success")
         return redirect(url_for("safety.show_roster") + f"#person-{person.id}", 303)
     return _row(person, message=message)
+
+
+@bp.post("/people/<int:user_id>/done-it")
+@roles_required(Role.ORGANISER)
+def check_out_completed(user_id: int):
+    """Check someone out as having done it ("Done it!" on their page and the news feed)."""
+    person = service.person_or_404(user_id)
+    undo = request.form.get("undo") == "1"
+    try:
+        service.check_out_completed(current_user, person, undo=undo)
+    except service.SafetyError as exc:
+        return _row(person, {"check-in": exc.message}, exc.status)
+    return _row(
+        person, message=f"{person.name} {'is no longer marked' if undo else 'has'} done it."
+    )
 
 
 @bp.get("/people/<int:user_id>")

@@ -221,6 +221,25 @@ def check_in(actor: User, person: User, undo: bool = False) -> None:
     db.session.commit()
 
 
+def check_out_completed(actor: User, person: User, undo: bool = False) -> None:
+    """Record that someone checked in has done it (their page and the event's news feed say
+    "Done it!"), or take that back (the feed's item is hidden)."""
+    from app.news import service as news
+
+    record = _record(person.id)
+    if not undo and record.checked_in_at is None:
+        raise SafetyError(f"Check {person.name} in before checking them out as done.", 409)
+    if undo and record.completed_at is not None:
+        record.completed_at = None
+        _history(person.id, HistoryAction.UNDO_COMPLETED, actor)
+        news.withdraw_done_it(person, actor)
+    elif not undo and record.completed_at is None:
+        record.completed_at = utcnow()
+        _history(person.id, HistoryAction.COMPLETED, actor)
+        news.announce_done_it(person)
+    db.session.commit()
+
+
 def history(person: User) -> list[SafetyHistory]:
     """Everything that happened to someone's checklist, oldest first."""
     query = select(SafetyHistory).where(SafetyHistory.participant_id == person.id)

@@ -60,6 +60,10 @@ def _routes(cast, custom_item: int) -> dict[str, list[tuple]]:
             ("POST", f"/safety/people/{aisha}/items/{harness}/revoke", {}, STAFF),
         ],
         "safety.check_in": [("POST", f"/safety/people/{aisha}/check-in", {}, ORGANISER_ONLY)],
+        # After the check-in above: checked out as having done it.
+        "safety.check_out_completed": [
+            ("POST", f"/safety/people/{aisha}/done-it", {}, ORGANISER_ONLY)
+        ],
         "safety.show_person": [("GET", f"/safety/people/{aisha}", None, ORGANISER_ONLY)],
         "safety.show_roster": [("GET", "/safety/roster", None, ORGANISER_ONLY)],
         "safety.download_roster": [("GET", "/safety/roster.csv", None, ORGANISER_ONLY)],
