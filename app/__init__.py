@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.health import bp as health_bp
     from app.images.views import bp as images_bp
+    from app.mailing.views import bp as mailing_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(safety_bp)
     app.register_blueprint(organiser_bp)
     app.register_blueprint(planning_bp)
+    app.register_blueprint(mailing_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -18,7 +18,13 @@ from app.models.gift_aid_claims import (
     OverclaimSettlement,
 )
 from app.models.images import StoredImage
-from app.models.outbox import OutboxMessage
+from app.models.mailing import (
+    AfterEventDelivery,
+    AfterEventMessage,
+    ConsentRecord,
+    ConsentRecordChanged,
+)
+from app.models.outbox import OutboxMessage, OutboxThrottle
 from app.models.people import PendingSignup, Role, User
 from app.models.planning import (
     Decision,
@@ -76,6 +82,11 @@ __all__ = [
     "EVENT_ID",
     "EVENT_SCOPE",
     "OutboxMessage",
+    "OutboxThrottle",
+    "AfterEventDelivery",
+    "AfterEventMessage",
+    "ConsentRecord",
+    "ConsentRecordChanged",
     "Contribution",
     "Decision",
     "DecisionGroup",

@@ -10,6 +10,7 @@ from app import audit
 from app.auth.roles import require_organiser
 from app.numbers import cursor, page_number
 from app.organiser import service
+from app.organiser.after_event_views import bp as after_event_bp
 from app.organiser.claim_views import bp as claims_bp
 from app.organiser.export_views import bp as exports_bp
 from app.organiser.gift_aid_views import bp as gift_aid_bp
@@ -20,7 +21,15 @@ from app.organiser.settings_views import bp as settings_bp
 from app.progress import polled_response
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-for child in (money_bp, moderation_bp, exports_bp, claims_bp, gift_aid_bp, settings_bp):
+for child in (
+    money_bp,
+    moderation_bp,
+    exports_bp,
+    claims_bp,
+    gift_aid_bp,
+    settings_bp,
+    after_event_bp,
+):
     bp.register_blueprint(child)
 
 HISTORY_PER_PAGE = 50

@@ -11,7 +11,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit, outbox, totals
+from app import audit, mailing, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
 from app.images import service as images
@@ -232,6 +232,11 @@ def remove_photo(page: SponsorPage) -> None:
 def photo_audience(sha256: str) -> str | None:
     """Who may see the photo with this hash: "public" when a public page shows it, "private"
     when only pages the current user manages do, None for anyone else (or no such photo)."""
+    from app.organiser.after_event import photo_audience as message_audience
+
+    shown = message_audience(sha256)  # the photo in the message after the event
+    if shown == "public":
+        return shown
     pages = db.session.scalars(select(SponsorPage).where(SponsorPage.photo_sha256 == sha256))
     audience = None
     for page in pages:
@@ -239,7 +244,7 @@ def photo_audience(sha256: str) -> str | None:
             return "public"
         if may_view(current_user, page):
             audience = "private"
-    return audience
+    return audience or shown
 
 
 # Updates and thanks ---------------------------------------------------------------------
@@ -316,18 +321,23 @@ def thank(donation: Donation, reply: str) -> bool:
     first = bool(reply) and not donation.thank_you
     donation.thank_you = reply
     donation.thanked_at = utcnow() if reply else None
-    emailed = first and bool(donation.donor_email)
-    if emailed:
+    emailed = False
+    if first and donation.donor_email:
         page = donation.sponsor_page
-        outbox.queue(
-            donation.donor_email,
-            f"{page.participant.name} has thanked you for sponsoring them",
-            "thank_you_reply",
-            donation=donation,
-            page=page,
-            event=get_event(),
-            reply=reply,
-            page_url=absolute_url("pages.show_page", slug=page.slug),
+        # Not a service message, but a reply to their own gift: it goes unless they said no.
+        emailed = (
+            mailing.queue_non_service(
+                donation.donor_email,
+                f"{page.participant.name} has thanked you for sponsoring them",
+                "thank_you_reply",
+                "thank_you",
+                donation=donation,
+                page=page,
+                event=get_event(),
+                reply=reply,
+                page_url=absolute_url("pages.show_page", slug=page.slug),
+            )
+            is not None
         )
     db.session.commit()
     return emailed
