@@ -15,7 +15,7 @@ from PIL import Image
 from app import outbox
 from app.extensions import db
 from app.mailing import consent
-from app.models import AfterEventDelivery, AfterEventMessage, OutboxMessage
+from app.models import AfterEventDelivery, AfterEventMessage, OutboxMessage, utcnow
 from app.organiser import after_event
 from tests.conftest import SMTPServer
 
@@ -307,3 +307,24 @@ def test_two_concurrent_sends_on_postgresql_send_once(postgres_url, smtp):
         with app.app_context():
             db.drop_all()
             db.engine.dispose()
+
+
+def test_readyz_does_not_call_bulk_copies_waiting_their_turn_stuck(app, client):
+    with app.app_context():
+        old = utcnow() - timedelta(minutes=45)
+        db.session.add(
+            OutboxMessage(
+                to_address="d@example.org",
+                subject="News",
+                body_text="x",
+                bulk=True,
+                created_at=old,
+                next_attempt_at=old,
+            )
+        )
+        db.session.commit()
+    assert client.get("/readyz").json["checks"]["outbox"]["ok"] is True
+    with app.app_context():
+        db.session.query(OutboxMessage).update({"attempts": 1})  # it has failed: now it counts
+        db.session.commit()
+    assert client.get("/readyz").json["checks"]["outbox"]["ok"] is False
