@@ -72,6 +72,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Plunge <noreply@plunge.local>")
     MAIL_TIMEOUT_SECONDS = _env_int("MAIL_TIMEOUT_SECONDS", 10)
+    # Bulk mail (the message after the event) at most this many a second, across every
+    # process, so a shared SMTP relay is not overwhelmed; 0 for no limit.
+    MAIL_BULK_PER_SECOND = float(os.environ.get("MAIL_BULK_PER_SECOND", "1"))
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # If Redis goes away, count in this process rather than refuse every log-in and donation.

@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.news import views as news_views  # noqa: F401 - its routes join news_bp
     from app.nudges import bp as nudges_bp
     from app.nudges import views as nudges_views  # noqa: F401 - its routes join nudges_bp
+    from app.mailing.views import bp as mailing_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(organiser_bp)
     app.register_blueprint(planning_bp)
     app.register_blueprint(paper_bp)
+    app.register_blueprint(mailing_bp)
 
 
 def _register_cli(app: Flask) -> None:

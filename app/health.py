@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db, limiter
@@ -95,10 +95,14 @@ def migrations() -> dict:
 
 
 def outbox() -> dict:
-    """No email has waited longer than READYZ_OUTBOX_MINUTES (SMTP down or refusing)."""
+    """No email has waited longer than READYZ_OUTBOX_MINUTES (SMTP down or refusing). Bulk
+    copies waiting their throttled turn are not stuck; one that has failed counts."""
     limit = timedelta(minutes=current_app.config["READYZ_OUTBOX_MINUTES"])
     oldest = db.session.scalar(
-        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.sent_at.is_(None))
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.sent_at.is_(None),
+            or_(OutboxMessage.bulk.is_(False), OutboxMessage.attempts > 0),
+        )
     )
     if oldest is None:
         return _result(True, "nothing waiting")

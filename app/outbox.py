@@ -5,8 +5,9 @@ backoff, by the next request that commits mail or by `flask --app wsgi mail send
 
 import json
 import logging
+import smtplib
 import socket
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 import click
@@ -19,6 +20,7 @@ from sqlalchemy import or_, select, update
 
 from app.database import begin_write
 from app.extensions import db, mail
+from app.mailing import throttle
 from app.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -31,12 +33,18 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=Fal
 
 
 def queue(
-    to: str, subject: str, template: str, headers: dict[str, str] | None = None, **context
+    to: str,
+    subject: str,
+    template: str,
+    headers: dict[str, str] | None = None,
+    bulk: bool = False,
+    **context,
 ) -> OutboxMessage:
     """Add an email to the outbox in the current transaction; it is sent once that commits.
 
     Renders `templates/mail/<template>.txt` and, if present, `<template>.html`; `headers` are
-    sent with it (e.g. List-Unsubscribe)."""
+    sent with it (e.g. List-Unsubscribe). A `bulk` message (one of many copies) waits behind
+    service mail and goes at most MAIL_BULK_PER_SECOND across every sending process."""
     text, html = render(template, subject, **context)
     message = OutboxMessage(
         to_address=to,
@@ -44,6 +52,7 @@ def queue(
         body_text=text,
         body_html=html,
         headers=json.dumps(headers) if headers else "",
+        bulk=bulk,
     )
     db.session.add(message)
     g.outbox_has_mail = True
@@ -68,27 +77,34 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def send_due(limit: int = 50) -> tuple[int, int]:
-    """Send every message that is due; returns (sent, failed). Safe to run in many processes."""
+def send_due(limit: int = 50, wait_for_bulk: bool = False) -> tuple[int, int]:
+    """Send every message that is due; returns (sent, failed). Safe to run in many processes.
+
+    Service mail goes first. Bulk mail goes as the throttle allows: a request's sender takes a
+    free slot or leaves the rest for later; the outbox service (`wait_for_bulk`) waits."""
     now = utcnow()
-    ids = db.session.scalars(
-        select(OutboxMessage.id)
+    due = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.bulk)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
+        .order_by(OutboxMessage.bulk, OutboxMessage.id)
         .limit(limit)
     ).all()
+    ids = [message_id for message_id, bulk in due]
+    bulk_ids = {message_id for message_id, bulk in due if bulk}
     # No read is held open while we send: on SQLite a read that later writes fails at once
     # ("database is locked") if anyone else wrote meanwhile, and the mail would go out twice.
     db.session.commit()
     sent = failed = 0
     for message_id in ids:
+        if message_id in bulk_ids and not throttle.take_slot(wait=wait_for_bulk):
+            break  # bulk mail is last in the list: the rest waits for the next run
         if not _claim(message_id):
             continue
         outgoing = _to_flask_mail(db.session.get(OutboxMessage, message_id))
         db.session.commit()
         try:
             with _smtp_timeout(current_app.config["MAIL_TIMEOUT_SECONDS"]):
-                mail.send(outgoing)
+                _deliver(outgoing)
         except Exception as exc:  # noqa: BLE001 - any SMTP failure means "try later"
             begin_write()
             message = db.session.get(OutboxMessage, message_id)
@@ -105,6 +121,17 @@ def send_due(limit: int = 50) -> tuple[int, int]:
             sent += 1
         db.session.commit()
     return sent, failed
+
+
+def _deliver(outgoing: Message) -> None:
+    """Send one message. Once the server has accepted it, a failure to say goodbye (QUIT, the
+    server going away just then) is not a failure: retrying would send it twice."""
+    with mail.connect() as connection:
+        connection.send(outgoing)
+        host, connection.host = connection.host, None  # the goodbye is ours to make, below
+    if host is not None:
+        with suppress(smtplib.SMTPException, OSError):
+            host.quit()
 
 
 def _claim(message_id: int) -> bool:
@@ -190,7 +217,7 @@ def send_outbox_command(loop: bool) -> None:
     import time
 
     while True:
-        sent, failed = send_due(limit=500)
+        sent, failed = send_due(limit=500, wait_for_bulk=True)
         waiting = db.session.scalar(
             select(db.func.count())
             .select_from(OutboxMessage)

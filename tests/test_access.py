@@ -97,6 +97,18 @@ TABLE: dict[str, list[Try]] = {
     "health.readyz": [Try("GET", "/readyz", everyone("200"))],
     "security.security_txt": [Try("GET", "/.well-known/security.txt", everyone("200"))],
     "events.show_favicon": [Try("GET", "/favicon.ico", everyone("200"))],
+    # The link is the key: no log-in, whoever holds it (one address, one kind of email).
+    "mailing.unsubscribe": [
+        Try("GET", "/mailing/unsubscribe/{unsubscribe_token}", everyone("200")),
+        Try("GET", "/mailing/unsubscribe/forged", everyone("404")),
+        Try("POST", "/mailing/unsubscribe/forged", everyone("404"), {"scope": "all"}),
+        Try(
+            "POST",
+            "/mailing/unsubscribe/{unsubscribe_token}",
+            everyone("200"),
+            {"List-Unsubscribe": "One-Click"},
+        ),
+    ],
     "events.show_event": [Try("GET", "/", everyone("200"))],
     "events.show_progress": [Try("GET", "/progress", everyone("200"))],
     "events.show_share_image": [Try("GET", "/share.png", everyone("200"))],
@@ -567,6 +579,20 @@ TABLE: dict[str, list[Try]] = {
         ),
     ],
     "organiser.settings.list_organisers": [Try("GET", "/organiser/organisers", organisers("200"))],
+    "organiser.after_event.edit_message": [
+        Try("GET", "/organiser/after-event", organisers("200")),
+        Try("POST", "/organiser/after-event", organisers("422"), {"subject": ""}),
+    ],
+    "organiser.after_event.send_test": [
+        Try("POST", "/organiser/after-event/test", organisers("303 /organiser/after-event")),
+    ],
+    # Unconfirmed: a 422, and nothing is sent (the world has no message written anyway).
+    "organiser.after_event.send_message": [
+        Try("POST", "/organiser/after-event/send", organisers("422")),
+    ],
+    "organiser.after_event.show_status": [
+        Try("GET", "/organiser/after-event/status", organisers("200")),
+    ],
     # {user_id} is Aisha, a participant: she has no organiser's second factor to reset.
     "organiser.settings.reset_second_factor": [
         Try("POST", "/organiser/organisers/{user_id}/second-factor/reset", organisers("404"))

@@ -66,6 +66,7 @@ class World:
     planner_id: int
     planner_invite_token: str
     reminders_token: str
+    unsubscribe_token: str
     team_slug: str = "summit"
     hidden_team_slug: str = "quiet"
 
@@ -104,6 +105,7 @@ def build_world(make) -> World:
     from app.auth import service as auth_service
     from app.donations.service import resume_token
     from app.images import service as images
+    from app.mailing.links import unsubscribe_token
     from app.models import PendingSignup
     from app.organiser.gift_aid_fix import ask_link
     from app.pages import photos
@@ -173,6 +175,7 @@ def build_world(make) -> World:
             item_id=first_item,
             user_id=aisha.id,
             claim_id=claim.id,
+            unsubscribe_token=unsubscribe_token("fiona@example.org", "event_news"),
             **planning,
         )
 

@@ -15,6 +15,7 @@ from app.donations.gift_aid import (
     clean_for_hmrc,
 )
 from app.forms import pence_from_pounds, pence_within, strip
+from app.mailing.consent import tick_label
 from app.money import format_pence
 from app.numbers import whole_number
 
@@ -170,6 +171,8 @@ class DonationForm(DonorGiftAidFields, FlaskForm):
     )
     anonymous = BooleanField("Don't show my name on the page")
     hide_amount = BooleanField("Don't show the amount on the page")
+    # Unticked unless the donor ticks it (PECR): the words are versioned in app.mailing.consent.
+    keep_in_touch = BooleanField(tick_label(), default=False)
 
     gift_aid = BooleanField("Yes, add Gift Aid")
     title, first_name, last_name, house, postcode, overseas = donor_gift_aid_fields()

@@ -11,6 +11,7 @@ from app import audit, outbox, totals
 from app.database import begin_write
 from app.donations.gift_aid import GiftAidDetails
 from app.extensions import db
+from app.mailing import consent
 from app.models import (
     Donation,
     DonationSource,
@@ -51,10 +52,12 @@ def record_offline(
     donor_name: str = "",
     donor_email: str = "",
     anonymous: bool = False,
+    keep_in_touch: bool = False,
     note: str = "",
     gift_aid: GiftAidDetails | None = None,
 ) -> Donation:
-    """An organiser records cash or a cheque they hold: it counts at once."""
+    """An organiser records cash or a cheque they hold: it counts at once. `keep_in_touch`:
+    the donor asked (on paper, in person) to be told how the event goes."""
     donation = Donation(
         source=DonationSource.OFFLINE,
         sponsor_page_id=sponsor_page.id if sponsor_page else None,
@@ -79,6 +82,16 @@ def record_offline(
         reason=note,
         detail=method,
     )
+    if keep_in_touch and donor_email:
+        consent.record(
+            donor_email,
+            "event_news",
+            True,
+            wording_version=consent.OFFLINE_VERSION,
+            source="offline form",
+            donation_id=donation.id,
+            recorded_by=organiser,
+        )
     db.session.commit()
     return donation
 

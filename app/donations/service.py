@@ -22,7 +22,17 @@ from app.donations.gift_aid import (
 )
 from app.events.service import get_event, public_pages_clause
 from app.extensions import db
-from app.models import Donation, DonationSource, DonationStatus, Event, SponsorPage, Team, utcnow
+from app.mailing import consent
+from app.models import (
+    ConsentRecord,
+    Donation,
+    DonationSource,
+    DonationStatus,
+    Event,
+    SponsorPage,
+    Team,
+    utcnow,
+)
 from app.money import fee_to_cover
 from app.pages.service import moved_to, renamed_page
 from app.payments import facts
@@ -118,6 +128,7 @@ def record_pending(
         db.session.add(donation)
     _fill(donation, form, page, event)
     donation.team = team
+    _record_consent(donation, bool(form.keep_in_touch.data))
     try:
         db.session.commit()
     except IntegrityError:
@@ -163,6 +174,35 @@ def _fill(donation: Donation, form: DonationForm, page: SponsorPage | None, even
     owner = page.participant if page is not None else None
     donation.gift_aid_flag = own_page_flag(
         version, donation.donor_email, owner.email if owner is not None else None
+    )
+
+
+def _record_consent(donation: Donation, ticked: bool) -> None:
+    """A tick in "Tell me how the event goes" is a yes, kept with its words and time, once per
+    donation (a resent form adds nothing). No tick is no change: it withdraws nothing."""
+    if not ticked:
+        return
+    db.session.flush()
+    if not consent_given_with(donation):
+        consent.record(
+            donation.donor_email,
+            "event_news",
+            True,
+            wording_version=consent.TICK_VERSION,
+            source="donation form",
+            donation_id=donation.id,
+        )
+
+
+def consent_given_with(donation: Donation) -> bool:
+    """Whether the donor said yes to the event's news on this donation's form."""
+    return (
+        db.session.scalar(
+            select(ConsentRecord.id)
+            .where(ConsentRecord.donation_id == donation.id, ConsentRecord.given.is_(True))
+            .limit(1)
+        )
+        is not None
     )
 
 
@@ -334,6 +374,7 @@ def prefill_from(donation: Donation) -> dict:
         "message": donation.message,
         "anonymous": donation.anonymous,
         "hide_amount": donation.hide_amount,
+        "keep_in_touch": consent_given_with(donation),
         "gift_aid": donation.gift_aid,
         "title": donation.gift_aid_title,
         "first_name": donation.gift_aid_first_name,

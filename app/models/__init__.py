@@ -20,7 +20,13 @@ from app.models.gift_aid_claims import (
 from app.models.images import ShareImage, StoredImage
 from app.models.news import NewsItem, NewsKind
 from app.models.nudges import NudgeKind, NudgeOptOut, NudgeSent
-from app.models.outbox import OutboxMessage
+from app.models.mailing import (
+    AfterEventDelivery,
+    AfterEventMessage,
+    ConsentRecord,
+    ConsentRecordChanged,
+)
+from app.models.outbox import OutboxMessage, OutboxThrottle
 from app.models.paper import PaperClaimMethod, PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.models.people import PendingSignup, Role, User
 from app.models.planning import (
@@ -90,6 +96,11 @@ __all__ = [
     "NudgeOptOut",
     "NudgeSent",
     "OutboxMessage",
+    "OutboxThrottle",
+    "AfterEventDelivery",
+    "AfterEventMessage",
+    "ConsentRecord",
+    "ConsentRecordChanged",
     "Contribution",
     "Decision",
     "DecisionGroup",

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Index, String, Text
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -29,3 +30,14 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # One of many copies (the message after the event): sent after service mail, throttled.
+    bulk: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
+
+
+class OutboxThrottle(db.Model):
+    """One row: when the next bulk message may go, shared by every sending process."""
+
+    __tablename__ = "outbox_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    next_bulk_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

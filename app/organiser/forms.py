@@ -111,6 +111,10 @@ class OfflineDonationForm(_PaperGiftAid, FlaskForm):
         ],
     )
     anonymous = BooleanField("Show the donor as Anonymous on the site")
+    keep_in_touch = BooleanField(
+        "The donor asked to be told how the event goes",
+        description="Only if they ticked a box or said so. Their email address is needed.",
+    )
     note = TextAreaField(
         "Note for the organisers (optional)",
         filters=[strip],
@@ -135,6 +139,11 @@ class OfflineDonationForm(_PaperGiftAid, FlaskForm):
         """Not a day that hasn't happened yet."""
         if field.data and field.data > datetime.now(LONDON).date():
             raise ValidationError("The date can't be in the future")
+
+    def validate_keep_in_touch(self, field):
+        """News needs somewhere to go."""
+        if field.data and not self.donor_email.data:
+            raise ValidationError("Enter the donor's email address, or untick this")
 
     def received_at(self) -> datetime:
         """When the money was received, as a UTC time (midday UK time on a past day)."""

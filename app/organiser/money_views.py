@@ -29,6 +29,7 @@ def record_offline():
             donor_name=form.donor_name.data or "",
             donor_email=form.donor_email.data or "",
             anonymous=form.anonymous.data,
+            keep_in_touch=bool(form.keep_in_touch.data),
             note=form.note.data or "",
             gift_aid=form.gift_aid_details() if form.gift_aid.data else None,
         )

@@ -10,6 +10,7 @@ from app import audit
 from app.auth.roles import require_organiser
 from app.numbers import cursor, page_number
 from app.organiser import service
+from app.organiser.after_event_views import bp as after_event_bp
 from app.organiser.claim_views import bp as claims_bp
 from app.organiser.export_views import bp as exports_bp
 from app.organiser.gift_aid_views import bp as gift_aid_bp
@@ -22,7 +23,16 @@ from app.progress import polled_response
 from app.teams.service import team_names_by_page
 
 bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-for child in (money_bp, moderation_bp, exports_bp, claims_bp, gift_aid_bp, settings_bp, privacy_bp):
+for child in (
+    money_bp,
+    moderation_bp,
+    exports_bp,
+    claims_bp,
+    gift_aid_bp,
+    settings_bp,
+    after_event_bp,
+    privacy_bp,
+):
     bp.register_blueprint(child)
 
 HISTORY_PER_PAGE = 50

@@ -11,7 +11,7 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit, outbox, totals
+from app import audit, mailing, totals
 from app.events.service import counted_clause, get_event
 from app.extensions import db
 from app.images import service as images
@@ -230,24 +230,26 @@ def remove_photo(page: SponsorPage) -> None:
 
 
 def photo_audience(sha256: str) -> str | None:
-    """Who may see the photo with this hash: "public" when a public page shows it, "private"
-    when only pages the current user manages do, None for anyone else (or no such photo)."""
+    """Who may see the photo with this hash: "public" when a public page, the event, a news
+    item or the sent message after the event shows it, "private" when only what the current
+    user manages does, None for anyone else (or no such photo)."""
     from app.events.service import get_event
     from app.news.service import photo_audience as news_audience
+    from app.organiser.after_event import photo_audience as message_audience
     from app.organiser.pictures import is_event_picture
 
     if is_event_picture(get_event(), sha256):
         return "public"
-    audience = news_audience(sha256, current_user)
-    if audience == "public":
-        return audience
+    audiences = {news_audience(sha256, current_user), message_audience(sha256)}
+    if "public" in audiences:
+        return "public"
     pages = db.session.scalars(select(SponsorPage).where(SponsorPage.photo_sha256 == sha256))
     for page in pages:
         if page.is_public:
             return "public"
         if may_view(current_user, page):
-            audience = "private"
-    return audience
+            audiences.add("private")
+    return "private" if "private" in audiences else None
 
 
 # Updates and thanks ---------------------------------------------------------------------
@@ -324,18 +326,23 @@ def thank(donation: Donation, reply: str) -> bool:
     first = bool(reply) and not donation.thank_you
     donation.thank_you = reply
     donation.thanked_at = utcnow() if reply else None
-    emailed = first and bool(donation.donor_email)
-    if emailed:
+    emailed = False
+    if first and donation.donor_email:
         page = donation.sponsor_page
-        outbox.queue(
-            donation.donor_email,
-            f"{page.participant.name} has thanked you for sponsoring them",
-            "thank_you_reply",
-            donation=donation,
-            page=page,
-            event=get_event(),
-            reply=reply,
-            page_url=absolute_url("pages.show_page", slug=page.slug),
+        # Not a service message, but a reply to their own gift: it goes unless they said no.
+        emailed = (
+            mailing.queue_non_service(
+                donation.donor_email,
+                f"{page.participant.name} has thanked you for sponsoring them",
+                "thank_you_reply",
+                "thank_you",
+                donation=donation,
+                page=page,
+                event=get_event(),
+                reply=reply,
+                page_url=absolute_url("pages.show_page", slug=page.slug),
+            )
+            is not None
         )
     db.session.commit()
     return emailed

@@ -5,7 +5,7 @@ and whether instructors may post safety news on the day.
 Existing events get every nudge on and instructors' news off.
 
 Revision ID: c39d4294b338
-Revises: 6576a4a5b047
+Revises: c74c62364cf4
 Create Date: 2026-12-02 06:53:21.206610
 
 """
@@ -17,7 +17,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c39d4294b338'
-down_revision = '6576a4a5b047'
+down_revision = 'c74c62364cf4'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Paper sponsorship forms: sheet series, typed-in sheets, their lines, and claims by the sponsored-event method
 
 Revision ID: c74c62364cf4
-Revises: 6576a4a5b047
+Revises: c0f1b1cac8e5
 Create Date: 2026-12-02 07:25:39.540959
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c74c62364cf4'
-down_revision = '6576a4a5b047'
+down_revision = 'c0f1b1cac8e5'
 branch_labels = None
 depends_on = None
 
