@@ -89,11 +89,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.events.views import bp as events_bp
     from app.health import bp as health_bp
     from app.images.views import bp as images_bp
+    from app.mailing.views import bp as mailing_bp
     from app.news import bp as news_bp
     from app.news import views as news_views  # noqa: F401 - its routes join news_bp
     from app.nudges import bp as nudges_bp
     from app.nudges import views as nudges_views  # noqa: F401 - its routes join nudges_bp
-    from app.mailing.views import bp as mailing_bp
     from app.organiser.views import bp as organiser_bp
     from app.pages.me import bp as me_bp
     from app.pages.views import bp as pages_bp

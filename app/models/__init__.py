@@ -18,14 +18,14 @@ from app.models.gift_aid_claims import (
     OverclaimSettlement,
 )
 from app.models.images import ShareImage, StoredImage
-from app.models.news import NewsItem, NewsKind
-from app.models.nudges import NudgeKind, NudgeOptOut, NudgeSent
 from app.models.mailing import (
     AfterEventDelivery,
     AfterEventMessage,
     ConsentRecord,
     ConsentRecordChanged,
 )
+from app.models.news import NewsItem, NewsKind
+from app.models.nudges import NudgeKind, NudgeOptOut, NudgeSent
 from app.models.outbox import OutboxMessage, OutboxThrottle
 from app.models.paper import PaperClaimMethod, PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.models.people import PendingSignup, Role, User
