@@ -301,6 +301,41 @@ def test_probe() -> Email:
     return _rendered("test_probe", "A test from Plunge", says=("Sam",), name="Sam")
 
 
+def after_event() -> Email:
+    from app.mailing import KINDS, unsubscribe_link
+    from app.models import AfterEventMessage
+    from app.organiser import after_event as message
+
+    draft = AfterEventMessage(
+        event_id=1,
+        subject="How the abseil went",
+        body="We did it! Thank you.\n\nYour money pays for a year of carers' meetings.",
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return _rendered(
+        "after_event",
+        draft.subject,
+        says=("We did it!", "a year of carers' meetings"),
+        unsubscribe_url=unsubscribe_link("fiona@example.org", "event_news"),
+        unsubscribe_label=KINDS["event_news"].label,
+        **message._context(draft, message.Recipient("fiona@example.org", "event_news")),
+    )
+
+
+def test_probe_news() -> Email:
+    from app.mailing import KINDS, unsubscribe_link
+
+    return _rendered(
+        "test_probe_news",
+        "Some news",
+        says=("Sam",),
+        name="Sam",
+        unsubscribe_url=unsubscribe_link("sam@example.org", "participant_news"),
+        unsubscribe_label=KINDS["participant_news"].label,
+    )
+
+
 # Every template in templates/mail/ and the case that makes it. A new template goes here.
 CASES = {
     case.__name__: case
@@ -322,6 +357,8 @@ CASES = {
         planning_reminder,
         safety_reminder,
         test_probe,
+        after_event,
+        test_probe_news,
     )
 }
 
