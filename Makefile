@@ -50,7 +50,7 @@ bench: $(BIN)/.installed node_modules/.installed ## Measure the app against a pl
 	command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python -m bench.run
 
-lighthouse: $(BIN)/.installed node_modules/.installed ## Lighthouse's four scores (as a phone) for the event, sponsor and donate pages
+lighthouse: $(BIN)/.installed node_modules/.installed ## Lighthouse's four scores (as a phone) for the event, team, sponsor and donate pages
 	$(BIN)/python -m bench.lighthouse
 
 bench-load: $(BIN)/.installed ## The big day: 500 viewers polling while donations complete (SQLite, PostgreSQL x2), then a crowd of 2,000 polls/s through nginx

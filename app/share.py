@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 
 from app.events.service import Progress, event_progress, page_progress
 from app.images import share as share_images
-from app.models import Event, SponsorPage
+from app.models import Event, SponsorPage, Team
 from app.money import format_pence
 from app.urls import absolute_url
 
@@ -97,6 +97,13 @@ def page_message(page: SponsorPage, event: Event | None) -> str:
     return page.share_message or default_page_message(page.participant.name, event)
 
 
+def team_message(team: Team, event: Event | None) -> str:
+    """A team page's ready message, made from its name (teams have no message of their own)."""
+    if event is None:
+        return f"Please sponsor {team.name}!"
+    return f"Please sponsor {team.name} in {event.name} for {event.charity_name}!"
+
+
 def thanks_message(page: SponsorPage | None, event: Event) -> str:
     """What a donor tells friends: who they sponsored, never who they are or what they gave."""
     if page is None:
@@ -114,6 +121,12 @@ def for_page(page: SponsorPage, event: Event | None) -> Shared:
     """What a sponsor page shares."""
     url = absolute_url("pages.show_page", slug=page.slug)
     return Shared(url, page_message(page, event), page.title)
+
+
+def for_team(team: Team, event: Event | None) -> Shared:
+    """What a team page shares."""
+    url = absolute_url("teams.show_team", slug=team.slug)
+    return Shared(url, team_message(team, event), team.name, "Share this team")
 
 
 def for_thanks(page: SponsorPage | None, event: Event) -> Shared:
@@ -213,4 +226,26 @@ def page_preview(
         image_alt=alt or "",
         site_name=event.name if event else None,
         noindex=not page.is_public,
+    )
+
+
+def team_preview(team: Team, event: Event | None, progress: Progress | None) -> Preview:
+    """A team page's preview: its share image with the team's photo and total, the ready
+    message and the start of its story."""
+    parts = [team_message(team, event)]
+    image_url = alt = None
+    if progress is not None:
+        raised, target = format_pence(progress.counted_pence), format_pence(progress.target_pence)
+        parts.append(f"{raised} raised of {target} so far.")
+        image_url = share_images.share_image_url(share_images.team_card(team, event, progress))
+        alt = _image_alt(team.name, progress, event.name if event else team.name)
+    parts.append(team.story or "")
+    return Preview(
+        title=team.name,
+        description=shorten(" ".join(parts)),
+        url=absolute_url("teams.show_team", slug=team.slug),
+        image_url=image_url,
+        image_alt=alt or "",
+        site_name=event.name if event else None,
+        noindex=not team.is_public,
     )

@@ -235,6 +235,11 @@ TABLE: dict[str, list[Try]] = {
         Try("GET", "/t/{team_slug}/progress", everyone("200")),
         Try("GET", "/t/{hidden_team_slug}/progress", HIDDEN_TEAM),
     ],
+    "teams.show_share_image": [
+        Try("GET", "/t/{team_slug}/share.png", everyone("200")),
+        Try("GET", "/t/{hidden_team_slug}/share.png", HIDDEN_TEAM),
+        Try("GET", "/t/no-such-team/share.png", everyone("404")),
+    ],
     "teams.sponsor_team": [
         Try("GET", "/t/{team_slug}/sponsor", everyone("200")),
         Try("GET", "/t/{team_slug}/sponsor?to=team", everyone("303 /donate")),

@@ -6,11 +6,13 @@ from io import BytesIO
 import extruct
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from app.extensions import db
 from app.images import service as images
 from app.images import share as share_images
-from app.models import ShareImage, SponsorPage
+from app.models import ShareImage, SponsorPage, Team
+from app.teams import membership, service
 from tests.test_page_photos import image_bytes
 
 SITE = "http://127.0.0.1:5000"
@@ -147,3 +149,96 @@ def test_a_long_name_is_shortened_to_fit_the_card():
     card = share_images.ShareCard("event", "W" * 200, "E" * 300, 100, 1000, 10, 1)
     image = Image.open(BytesIO(share_images.draw(card, None)))
     assert image.size == (1200, 630)
+
+
+# Team pages (/t/<slug>) ------------------------------------------------------------------
+
+
+def _team(make, **fields) -> int:
+    """Aisha's page in the Carers' group team; returns her page's id."""
+    from tests.test_teams import team
+
+    page_id = make.participant()
+    team(make.app, captain=page_id, story="We climb for the carers who kept us going.", **fields)
+    return page_id
+
+
+def test_a_team_page_has_its_own_preview_and_share_image(client, make):
+    page_id = _team(make)
+    make.donation(2000, page_id=page_id)
+    with make.app.app_context():
+        made = db.session.scalar(select(Team).where(Team.slug == "carers"))
+        made.photo, made.photo_alt = images.store(image_bytes(size=(80, 60))), "The team"
+        db.session.commit()
+    html = client.get("/t/carers").get_data(as_text=True)
+    graph = open_graph(html)
+    assert graph["og:title"] == "Carers' group"
+    assert graph["og:url"] == f"{SITE}/t/carers"
+    assert graph["og:site_name"] == "Sponsored Abseil 2027"
+    assert graph["og:description"].startswith("Please sponsor Carers' group in ")
+    assert "£20.00 raised of £1,000.00" in graph["og:description"]
+    assert "We climb for the carers" in graph["og:description"]
+    assert graph["og:image"].startswith(f"{SITE}/t/carers/share.png?v=")
+    assert graph["og:image:alt"].startswith("Carers' group: £20.00 raised of £1,000.00")
+    card = twitter(html)
+    assert card["twitter:card"] == "summary_large_image"
+    assert card["twitter:image"] == graph["og:image"]
+    assert '<meta name="robots"' not in html
+    image = check_image(client, graph["og:image"])
+    # The team's photo fills the left of the card.
+    assert image.convert("RGB").getpixel((100, 300)) != (255, 255, 255)
+
+
+def test_a_team_share_image_changes_version_when_a_member_is_given_money(client, make):
+    page_id = _team(make)
+    url = open_graph(client.get("/t/carers").get_data(as_text=True))["og:image"]
+    first = client.get(url.removeprefix(SITE))
+    assert first.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    before = share_images.renders["count"]
+    for _ in range(3):
+        assert client.get(url.removeprefix(SITE)).data == first.data
+    assert share_images.renders["count"] == before
+    # A gift to a member's page moves the team's total: a new version, a new picture.
+    make.donation(2500, page_id=page_id)
+    new_url = open_graph(client.get("/t/carers").get_data(as_text=True))["og:image"]
+    assert new_url != url
+    assert (
+        "£25.00 raised"
+        in open_graph(client.get("/t/carers").get_data(as_text=True))["og:image:alt"]
+    )
+    assert client.get(new_url.removeprefix(SITE)).data != first.data
+    assert share_images.renders["count"] == before + 1
+    with make.app.app_context():
+        scopes = set(db.session.scalars(select(ShareImage.scope)))
+        made = db.session.scalar(select(Team).where(Team.slug == "carers"))
+        assert made.totals_scope in scopes
+
+
+def test_a_hidden_team_has_no_public_image_and_a_merged_one_leads_on(client, auth, make):
+    from tests.test_teams import team
+
+    _team(make)
+    url = open_graph(client.get("/t/carers").get_data(as_text=True))["og:image"]
+    with make.app.app_context():
+        service.set_hidden(db.session.scalar(select(Team).where(Team.slug == "carers")), True)
+        db.session.commit()
+    assert client.get("/t/carers/share.png").status_code == 404
+    assert client.get(url.removeprefix(SITE)).status_code == 404
+    # Its captain still sees the page (not indexed) and its picture, privately.
+    auth.login()
+    html = client.get("/t/carers").get_data(as_text=True)
+    assert '<meta name="robots" content="noindex">' in html
+    response = client.get(open_graph(html)["og:image"].removeprefix(SITE))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    auth.logout()
+    # A merged team's picture is the team it joined (its own page leads there too).
+    summit = team(make.app, name="Summit seekers", slug="summit")
+    with make.app.app_context():
+        membership.merge(
+            db.session.scalar(select(Team).where(Team.slug == "carers")),
+            db.session.get(Team, summit),
+        )
+        db.session.commit()
+    moved = client.get("/t/carers/share.png")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith("/t/summit/share.png")

@@ -81,6 +81,27 @@ def test_a_sponsor_page_shares_its_own_address_with_the_default_message(client, 
     assert query(page.links["email"]["href"])["subject"] == "Aisha Rahman abseils"
 
 
+def test_a_team_page_shares_its_own_address_with_a_ready_message(client, make):
+    from tests.test_teams import team
+
+    team(make.app, captain=make.participant())
+    html = client.get("/t/carers").get_data(as_text=True)
+    page = links_in(html)
+    assert set(page.links) == {"whatsapp", "facebook", "x", "linkedin", "email", "text-message"}
+    text = query(page.links["whatsapp"]["href"])["text"]
+    assert text == (
+        f"Please sponsor Carers' group in Sponsored Abseil 2027 for Carers Voice! {SITE}/t/carers"
+    )
+    assert query(page.links["x"]["href"]) == {
+        "text": "Please sponsor Carers' group in Sponsored Abseil 2027 for Carers Voice!",
+        "url": f"{SITE}/t/carers",
+    }
+    assert query(page.links["email"]["href"])["subject"] == "Carers' group"
+    assert page.sheets[0]["data-share-url"] == f"{SITE}/t/carers"
+    assert page.copies[0]["href"] == f"{SITE}/t/carers"
+    assert 'id="team-share-heading">Share this team<' in html
+
+
 def test_the_participant_writes_their_own_message_and_it_is_cleaned(client, auth, make):
     make.participant()
     auth.login(email="aisha@example.org")

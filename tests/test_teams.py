@@ -155,6 +155,31 @@ def test_the_team_page_shows_members_bar_and_the_sponsor_choice(client, make):
     assert "Sponsor Carers&#39; group" in client.get("/donate?team=carers").text
 
 
+def test_team_and_member_photos_or_initials_sit_beside_their_names(client, make):
+    from app.images import service as images
+    from tests.test_page_photos import image_bytes
+
+    aisha = make.participant()
+    callum = make.participant("Callum Baird", "callum")
+    carers = team(make.app, "Carers' group", "carers", captain=aisha)
+    team(make.app, "Summit seekers", "summit", captain=callum)
+    with make.app.app_context():
+        photo = images.store(image_bytes(size=(80, 60)))
+        db.session.get(SponsorPage, aisha).photo = photo
+        db.session.get(Team, carers).photo = photo
+        db.session.commit()
+        src = f"/images/{photo.sha256}.jpg"
+    lazy = f'<img class="avatar" src="{src}" width="48" height="48" alt="" loading="lazy"'
+    board = client.get("/teams/leaderboard", headers={"HX-Request": "true"}).text
+    assert lazy in board  # the Carers' group's photo
+    assert '<svg class="avatar"' in board and ">SS</text>" in board  # Summit seekers' initials
+    members = client.get("/t/carers").text.split('id="team-members"')[1].split("</ol>")[0]
+    assert lazy in members  # Aisha's photo
+    join(make.app, callum, carers)
+    members = client.get("/t/carers").text.split('id="team-members"')[1].split("</ol>")[0]
+    assert ">CB</text>" in members  # Callum has none: his initials
+
+
 def test_the_event_page_has_a_team_leaderboard_polled_with_etags(client, htmx_client, make):
     aisha = make.participant()
     team(make.app, "Carers' group", "carers", captain=aisha)

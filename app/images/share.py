@@ -23,7 +23,7 @@ from sqlalchemy.orm import undefer
 from app import avatars
 from app.events.service import Progress
 from app.extensions import db
-from app.models import Event, ShareImage, SponsorPage, StoredImage, utcnow
+from app.models import Event, ShareImage, SponsorPage, StoredImage, Team, utcnow
 from app.money import format_pence
 from app.urls import absolute_url
 
@@ -46,7 +46,8 @@ class ShareCard:
     percent: int
     totals_version: int
     photo_sha256: str | None = None
-    # The address part that names the subject (a sponsor page's slug); none for the event.
+    # The address part that names the subject (a sponsor page's or team's slug); none for
+    # the event.
     slug: str | None = None
 
     @property
@@ -68,6 +69,12 @@ def page_card(page: SponsorPage, event: Event | None, progress: Progress) -> Sha
     return _card(progress, page.participant.name, event_name, page.photo_sha256, page.slug)
 
 
+def team_card(team: Team, event: Event | None, progress: Progress) -> ShareCard:
+    """A team page's share image: the team's photo (or initials), name, event, total, bar."""
+    event_name = event.name if event else ""
+    return _card(progress, team.name, event_name, team.photo_sha256, team.slug)
+
+
 def _card(progress, name: str, event_name: str, photo: str | None, slug=None) -> ShareCard:
     return ShareCard(
         slug=slug,
@@ -82,8 +89,12 @@ def _card(progress, name: str, event_name: str, photo: str | None, slug=None) ->
     )
 
 
-# Where each kind of scope's share image is served (a team's joins at merge).
-ENDPOINTS = {"event": "events.show_share_image", "page": "pages.show_share_image"}
+# Where each kind of scope's share image is served.
+ENDPOINTS = {
+    "event": "events.show_share_image",
+    "page": "pages.show_share_image",
+    "team": "teams.show_share_image",
+}
 
 
 def share_image_url(card: ShareCard) -> str:

@@ -158,6 +158,8 @@ class Member:
     raised_pence: int
     approved: bool
     page_id: int
+    # Shown beside the name only while anyone may see the page (else its initials).
+    photo_sha256: str | None = None
 
 
 def members(team: Team, include_waiting: bool = False) -> list[Member]:
@@ -165,7 +167,13 @@ def members(team: Team, include_waiting: bool = False) -> list[Member]:
     managers, those waiting to be let in)."""
     query = (
         select(
-            User.name, SponsorPage.slug, Totals.raised_pence, TeamMember.approved_at, SponsorPage.id
+            User.name,
+            SponsorPage.slug,
+            Totals.raised_pence,
+            TeamMember.approved_at,
+            SponsorPage.id,
+            SponsorPage.photo_sha256,
+            SponsorPage.is_public,
         )
         .join(SponsorPage, SponsorPage.id == TeamMember.sponsor_page_id)
         .join(User, User.id == SponsorPage.participant_id)
@@ -176,8 +184,8 @@ def members(team: Team, include_waiting: bool = False) -> list[Member]:
     if not include_waiting:
         query = query.where(TeamMember.counts, SponsorPage.is_public)
     return [
-        Member(name, slug, raised, approved is not None, page_id)
-        for name, slug, raised, approved, page_id in db.session.execute(query)
+        Member(name, slug, raised, approved is not None, page_id, photo if public else None)
+        for name, slug, raised, approved, page_id, photo, public in db.session.execute(query)
     ]
 
 
@@ -190,6 +198,7 @@ class TeamEntry:
     raised_pence: int
     target_pence: int
     members: int
+    photo_sha256: str | None = None
 
 
 def leaderboard(limit: int = 10) -> list[TeamEntry]:
@@ -202,7 +211,9 @@ def leaderboard(limit: int = 10) -> list[TeamEntry]:
         .scalar_subquery()
     )
     rows = db.session.execute(
-        select(Team.name, Team.slug, Totals.raised_pence, Team.target_pence, counted)
+        select(
+            Team.name, Team.slug, Totals.raised_pence, Team.target_pence, counted, Team.photo_sha256
+        )
         .join(Totals, Totals.scope == team_scope_expression())
         .where(Team.is_public)
         .order_by(Totals.raised_pence.desc(), Team.name)

@@ -5,10 +5,12 @@ import hashlib
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import share
 from app.auth.roles import require_organiser
 from app.database import begin_write
 from app.events.service import get_event, recent_donations
 from app.extensions import db, limiter
+from app.images import share as share_images
 from app.pages.photos import PhotoError
 from app.progress import polled_response, progress_response
 from app.teams import forms, membership, service
@@ -21,11 +23,14 @@ def show_team(slug: str):
     """A team's page: photo, story, its own bar, members and what each raised."""
     team = service.viewable_team(slug)
     manage = service.may_manage(current_user, team)
+    event, progress = get_event(), service.team_progress(team.id)
     return render_template(
         "teams/show.html",
         team=team,
-        event=get_event(),
-        progress=service.team_progress(team.id),
+        event=event,
+        progress=progress,
+        link_preview=share.team_preview(team, event, progress),
+        shared=share.for_team(team, event),
         members=service.members(team, include_waiting=manage),
         recent=recent_donations(10, team_id=team.id),
         manage=manage,
@@ -41,6 +46,18 @@ def show_progress(slug: str):
     """The team's progress bar alone, polled by htmx every few seconds."""
     team = service.viewable_team(slug)
     return progress_response(service.team_progress(team.id), "events/_progress.html")
+
+
+@bp.get("/t/<slug>/share.png")
+def show_share_image(slug: str):
+    """The team's link-preview picture (1200x630): photo, name, event, total and bar. A
+    hidden team's exists only for its managers (privately); a merged team's leads on."""
+    team = service.viewable_team(slug)
+    progress = service.team_progress(team.id)
+    if progress is None:
+        abort(404)
+    card = share_images.team_card(team, get_event(), progress)
+    return share_images.response(card, public=team.is_public)
 
 
 @bp.get("/t/<slug>/sponsor")

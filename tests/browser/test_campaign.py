@@ -16,6 +16,8 @@ import pytest
 from app.extensions import db
 from app.images import service as images
 from app.models import Event, SponsorPage
+from app.teams import membership
+from app.teams import service as teams
 from tests.test_page_photos import image_bytes
 
 pytestmark = pytest.mark.browser
@@ -33,9 +35,10 @@ STORY = "\n\n".join(
 @pytest.fixture
 def campaign(make, live_server):
     """Aisha's page with a tall photo, a long story and donations; Callum without a photo;
-    the event with its image and the charity's logo."""
+    the event with its image and the charity's logo; both in Aisha's team, which has a wide
+    photo and a long story; Summit seekers, a team without a photo."""
     page_id = make.participant(target_pence=40_000)
-    make.participant("Callum Baird", "callum")
+    callum_id = make.participant("Callum Baird", "callum")
     for amount in (2500, 1000, 5000):
         make.donation(amount, page_id=page_id)
     with make.app.app_context():
@@ -46,6 +49,11 @@ def campaign(make, live_server):
         event.image_sha256 = images.store(image_bytes(size=(1200, 675), color="#6a994e")).sha256
         event.image_alt = "The tower we abseil"
         event.logo_sha256 = images.store(image_bytes(size=(300, 100), color="#bc4749")).sha256
+        team = teams.create_team("Carers' group", captain=page, slug="carers-group", story=STORY)
+        team.photo = images.store(image_bytes(size=(1200, 800), color="#386641"))
+        team.photo_alt = "The carers' group at the top of the tower"
+        membership.join(db.session.get(SponsorPage, callum_id), team, by_organiser=True)
+        teams.create_team("Summit seekers", slug="summit")
         db.session.commit()
     return live_server
 
@@ -76,7 +84,11 @@ def _weight(requests) -> int:
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     ("name", "path", "button"),
-    [("event", "/", "Donate to the event"), ("sponsor", "/p/aisha", "Sponsor Aisha")],
+    [
+        ("event", "/", "Donate to the event"),
+        ("team", "/t/carers-group", "Sponsor the team"),
+        ("sponsor", "/p/aisha", "Sponsor Aisha"),
+    ],
 )
 def test_the_page_fits_keeps_to_our_site_and_shows_the_button(
     chromium, campaign, axe, name, path, button, size
@@ -99,7 +111,7 @@ def test_the_page_fits_keeps_to_our_site_and_shows_the_button(
         tab.screenshot(path=SHOTS / f"{name}-{size}-full.png", full_page=True)
         with (SHOTS / "weights.txt").open("a") as weights:
             weights.write(f"{name} at {size}: {weight / 1000:.1f} kB gzipped HTML+CSS+JS\n")
-        if name == "event":
+        if name in ("event", "team"):
             assert weight <= MAX_EVENT_PAGE_BYTES
         assert axe(tab) == []
     finally:
@@ -109,9 +121,29 @@ def test_the_page_fits_keeps_to_our_site_and_shows_the_button(
 def test_leaderboard_photos_load_lazily(chromium, campaign):
     context, tab, _requests = _open(chromium, campaign + "/", PHONE)
     try:
-        avatars = tab.locator(".leaderboard img.avatar")
+        avatars = tab.locator("#leaderboard img.avatar")
         assert avatars.count() == 1 and avatars.first.get_attribute("loading") == "lazy"
-        assert tab.locator(".leaderboard svg.avatar").count() == 1  # Callum's initials
+        assert tab.locator("#leaderboard svg.avatar").count() == 1  # Callum's initials
+        # The team leaderboard: the Carers' group's photo, Summit seekers' initials.
+        teams = tab.locator("#team-leaderboard img.avatar")
+        assert teams.count() == 1 and teams.first.get_attribute("loading") == "lazy"
+        assert teams.first.get_attribute("width") == "48"
+        assert tab.locator("#team-leaderboard svg.avatar").count() == 1
+    finally:
+        context.close()
+
+
+def test_team_members_photos_load_lazily(chromium, campaign):
+    context, tab, _requests = _open(chromium, campaign + "/t/carers-group", PHONE)
+    try:
+        photos = tab.locator("#team-members img.avatar")
+        assert photos.count() == 1  # Aisha's
+        assert photos.first.get_attribute("loading") == "lazy"
+        assert (photos.first.get_attribute("width"), photos.first.get_attribute("height")) == (
+            "48",
+            "48",
+        )
+        assert tab.locator("#team-members svg.avatar").count() == 1  # Callum's initials
     finally:
         context.close()
 

@@ -17,7 +17,7 @@ def log_in(tab, base, email):
     tab.get_by_label("Email address").fill(email)
     tab.get_by_label("Password").fill(PASSWORD)
     tab.get_by_role("button", name="Log in").click()
-    expect(tab.get_by_role("link", name="Account")).to_be_visible(timeout=SLOW)
+    expect(tab.get_by_role("link", name="Account", exact=True)).to_be_visible(timeout=SLOW)
 
 
 def test_start_join_and_sponsor_a_team_and_watch_it_move(
