@@ -47,27 +47,6 @@ document.addEventListener("click", function (evt) {
 });
 offerShareSheet();
 
-// A part of a form shown only while a choice is made (data-show-when="name=value": the
-// donation form's "Another amount"). The markup never hides it, so without JavaScript it
-// stays on show and usable.
-function showWhenChosen() {
-  var boxes = document.querySelectorAll("[data-show-when]");
-  Array.prototype.forEach.call(boxes, function (box) {
-    var rule = box.getAttribute("data-show-when").split("=");
-    var form = box.closest("form");
-    var chosen = form ? form.querySelector("input[name='" + rule[0] + "']:checked") : null;
-    box.hidden = !chosen || chosen.value !== rule[1];
-  });
-}
-document.addEventListener("change", function (evt) {
-  if (evt.target.type === "radio") {
-    showWhenChosen();
-  }
-});
-// On load, and when the back button brings a page (and the choice made on it) back.
-window.addEventListener("pageshow", showWhenChosen);
-showWhenChosen();
-
 // Live progress: tell the server which version is on screen, so it can answer
 // 304 Not Modified and nothing is swapped (and screen readers hear nothing new).
 document.addEventListener("htmx:configRequest", function (evt) {
