@@ -51,6 +51,12 @@ def contact_retention_months() -> int:
     return current_app.config["DONOR_CONTACT_RETENTION_MONTHS"]
 
 
+def news_retention_months() -> int:
+    """The longest after the event a donor who asked to hear how it goes keeps their contact
+    details (they go sooner if the donor unsubscribes)."""
+    return current_app.config["DONOR_NEWS_RETENTION_MONTHS"]
+
+
 def safety_retention_days() -> int:
     """How long after the event health answers and emergency contacts are kept."""
     return current_app.config["SAFETY_RETENTION_DAYS"]
@@ -62,6 +68,7 @@ def retention_periods() -> dict[str, str]:
     months = contact_retention_months()
     return {
         "donor_contact": f"{months} months after the event",
+        "donor_news": f"{news_retention_months()} months after the event",
         "gift_aid": f"{YEARS_KEPT} years after the claim",
         "safety": f"{safety_retention_days()} days after the event",
     }
