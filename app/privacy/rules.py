@@ -40,6 +40,12 @@ KEPT_ON_ERASURE = (
         "It is the record of how the event was decided together; it is append-only.",
     ),
     Kept(
+        "One \u201cno\u201d to every email that is not a receipt or about an account: the email "
+        "address, that it said no, and when.",
+        "It stops the event's news, thank-you replies and nudges from starting again; it "
+        "holds nothing else about the person.",
+    ),
+    Kept(
         "Stripe's own record of a card payment.",
         "Stripe is a separate controller for card payments: ask Stripe to erase it.",
     ),
