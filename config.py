@@ -126,6 +126,9 @@ class Config:
     # `flask privacy purge` removes donors' names, email addresses and messages this long after
     # the day, unless a Gift Aid declaration or the donor's consent to hear more keeps them.
     DONOR_CONTACT_RETENTION_MONTHS = _env_int("DONOR_CONTACT_RETENTION_MONTHS", 12)
+    # A donor who asked to hear how the event goes keeps their name and address until they
+    # unsubscribe, and never longer than this many months after the day.
+    DONOR_NEWS_RETENTION_MONTHS = _env_int("DONOR_NEWS_RETENTION_MONTHS", 24)
     # The last day (MM-DD) of the charity's accounting year: HMRC takes a Gift Aid claim up to
     # 4 years after the end of the accounting period in which the money was received.
     GIFT_AID_ACCOUNTING_YEAR_END = _env_month_day("GIFT_AID_ACCOUNTING_YEAR_END", "03-31")

@@ -81,11 +81,12 @@ def test_write_preview_test_and_send_once(organiser, make, smtp):
     again.close()
     drain(make.app)
     assert len(smtp.to("fiona@example.org")) == 1
-    assert len(smtp.to("aisha@example.org")) == 1
+    # Aisha's first-donation nudge came before: only the message after the event is counted.
+    [to_aisha] = [m for m in smtp.to("aisha@example.org") if m["Subject"] == "How the abseil went"]
     assert smtp.to("quiet@example.org") == []
     body = smtp.to("fiona@example.org")[0].get_body(("plain",)).get_content()
     assert "£55.00 for Carers Voice" in body and "asked to be told" in body
-    assert "took part" in smtp.to("aisha@example.org")[0].get_body(("plain",)).get_content()
+    assert "took part" in to_aisha.get_body(("plain",)).get_content()
     status = organiser.client.get(f"{PAGE}/status").get_data(as_text=True)
     assert re.search(r'id="count-sent">2<', status) and re.search(r'id="count-waiting">0<', status)
     # Sent: polling stops.

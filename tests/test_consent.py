@@ -233,4 +233,61 @@ def test_the_thank_you_reply_carries_the_link_and_is_not_sent_after_unsubscribin
     with make.app.app_context():
         from app.models import OutboxMessage
 
-        assert db.session.query(OutboxMessage).count() == 1  # the second was never queued
+        to_donor = db.session.query(OutboxMessage).filter_by(to_address="h@example.org")
+        assert to_donor.count() == 1  # the second was never queued (Aisha's nudge is hers)
+
+
+def _stop_everything(client, app, email: str, from_kind: str) -> None:
+    """The unsubscribe page a link in one kind of email opens, answered "stop everything"."""
+    path = _link_path(app, email, from_kind)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)
+    answer = client.post(path, data={"csrf_token": token, "scope": consent.ALL})
+    assert answer.status_code == 200
+
+
+def test_stopping_everything_stops_replies_nudges_and_the_message_after_the_event(
+    auth, make, client
+):
+    from app.models import OutboxMessage
+    from app.nudges import service as nudges
+    from app.organiser import after_event
+
+    app = make.app
+    aisha_page = make.participant()
+    callum_page = make.participant(slug="callum", name="Callum Reid")
+    _stop_everything(client, app, "aisha@example.org", "nudges")
+    gift = make.donation(2000, page_id=aisha_page, donor_email="h@example.org")
+    make.donation(2000, page_id=callum_page, donor_email="k@example.org")
+    with app.app_context():
+        for email in ("h@example.org", "k@example.org"):
+            consent.record(
+                email, "event_news", True, wording_version=consent.TICK_VERSION, source="t"
+            )
+        db.session.commit()
+    _stop_everything(client, app, "h@example.org", "event_news")
+    auth.login()  # Aisha thanks the donor who stopped everything
+    field = f"thanks-{gift}"
+    auth.post(f"/me/donations/{gift}/thanks", {f"{field}-reply": "Ta!"}, prefix=field).close()
+    with app.app_context():
+        to = db.session.scalars(db.select(OutboxMessage.to_address)).all()
+        assert "h@example.org" not in to  # no reply
+        assert (
+            nudges.SUBJECTS[nudges.NudgeKind.FIRST_DONATION]
+            in db.session.scalars(
+                db.select(OutboxMessage.subject).where(
+                    OutboxMessage.to_address == "callum@example.org"
+                )
+            ).all()
+        )
+        assert all(
+            subject not in nudges.SUBJECTS.values()
+            for subject in db.session.scalars(
+                db.select(OutboxMessage.subject).where(
+                    OutboxMessage.to_address == "aisha@example.org"
+                )
+            )
+        )  # her notices came, no nudge did
+        assert [r.email for r in after_event.recipients()] == [
+            "callum@example.org",
+            "k@example.org",
+        ]

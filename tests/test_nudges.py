@@ -2,6 +2,7 @@
 through the outbox (also when webhooks race, on PostgreSQL), each turned off by the participant
 or by the organisers for everyone, none after the event closes."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from app import create_app, totals
 from app.events.service import configure_event, get_event
 from app.extensions import db
+from app.mailing import consent, may_email, unsubscribe_link
 from app.models import (
     Donation,
     DonationSource,
@@ -66,6 +68,14 @@ def test_each_milestone_is_emailed_once_as_the_total_passes_it(make, smtp):
     assert "https://wa.me/?text=I%27m%20taking%20part%20in%20Sponsored%20Abseil" in body
     assert "Could you sponsor me?" in body
     assert f"choose which you get here (you need to log in):\n{site}/me/emails" in body
+    # Not a service message: the one-click link in the text and in the headers (RFC 8058).
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = re.fullmatch(r"<(.+)>", first["List-Unsubscribe"]).group(1)
+    assert link.startswith(f"{site}/mailing/unsubscribe/")
+    assert (
+        f"You can stop fundraising nudges (halfway, target reached, a quiet week) with one "
+        f"click, no log-in needed:\n{link}\n" in body
+    )
 
 
 def test_one_big_donation_sends_only_the_furthest_milestone_and_none_again(make):
@@ -198,6 +208,47 @@ def test_the_quiet_week_skips_opt_outs_pages_at_target_and_the_event_itself(make
     settings(app, nudge_quiet_week=True)
     with app.app_context():
         assert service.send_quiet_week(now + timedelta(days=8)) == 1  # Dee
+
+
+def _one_click(app, client, email: str, kind: str) -> None:
+    """What a mail client's Unsubscribe button does with the link in the headers."""
+    with app.test_request_context():
+        path = "/" + unsubscribe_link(email, kind).split("/", 3)[3]
+    answer = client.post(
+        path, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["nudges", "all"])
+def test_an_unsubscribe_by_link_stops_every_nudge_until_ticked_again(make, client, kind):
+    app = make.app
+    page = make.participant(target_pence=10_000)
+    _went_live(app, page, utcnow() - timedelta(days=20))
+    _one_click(app, client, "aisha@example.org", kind)
+    make.donation(1_000, page_id=page)  # a first donation: nothing
+    make.donation(4_500, page_id=page)  # halfway: nothing
+    with app.app_context():
+        assert service.send_quiet_week(utcnow() + timedelta(days=8)) == 0
+    assert subjects(app) == []
+    auth = AuthActions(client)
+    auth.login()
+    form = client.get("/me/emails").text
+    assert "You unsubscribed from these emails with the link" in form
+    assert "checked" not in form  # the ticks say what is sent
+    auth.post("/me/emails", {"target_reached": "y", "quiet_week": "y"})
+    with app.app_context():
+        assert may_email("aisha@example.org", "nudges")
+        [*_, yes] = consent.history("aisha@example.org")
+        assert (yes.kind, yes.given, yes.wording_version) == (
+            "nudges",
+            True,
+            consent.ME_EMAILS_VERSION,
+        )
+        assert service.send_quiet_week(utcnow() + timedelta(days=8)) == 1
+    make.donation(5_000, page_id=page)  # target reached
+    assert subjects(app) == [QUIET, TARGET]
+    assert "You unsubscribed" not in client.get("/me/emails").text
 
 
 def test_the_timer_command_queues_the_quiet_week(make, runner):

@@ -13,7 +13,11 @@ from sqlalchemy import select, update
 
 from app import create_app
 from app.extensions import db
+from app.mailing import consent, may_email
 from app.models import (
+    EVENT_ID,
+    AfterEventDelivery,
+    AfterEventMessage,
     AuditEntry,
     Donation,
     GiftAidClaimLine,
@@ -350,6 +354,99 @@ def test_two_erasures_at_once_on_postgres(postgres_url):
             db.engine.dispose()
 
 
+# Consent records and the message after the event ---------------------------------------------
+
+
+def _said(app, email: str, kind: str, given: bool, version: str = consent.TICK_VERSION) -> None:
+    with app.app_context():
+        consent.record(email, kind, given, wording_version=version, source="donation form")
+        db.session.commit()
+
+
+def _after_event_to(app, *addresses: str) -> None:
+    """The message after the event, sent to each address (a copy in the outbox, a delivery)."""
+    with app.app_context():
+        draft = AfterEventMessage(
+            event_id=EVENT_ID, subject="How the abseil went", body="We did it", sent_at=utcnow()
+        )
+        db.session.add(draft)
+        db.session.flush()
+        for address in addresses:
+            copy = OutboxMessage(
+                to_address=address, subject=draft.subject, body_text="We did it", sent_at=utcnow()
+            )
+            db.session.add(copy)
+            db.session.flush()
+            db.session.add(
+                AfterEventDelivery(message_id=draft.id, email=address, outbox_message_id=copy.id)
+            )
+        db.session.commit()
+
+
+def _consent_history(app, email: str) -> list[tuple[str, bool, str]]:
+    with app.app_context():
+        return [(r.kind, r.given, r.source) for r in consent.history(email)]
+
+
+@pytest.fixture
+def heard(people, make):
+    """Fiona said yes to the news, then no to thank-you replies, and had the message after
+    the event; another Fiona said yes and had it too."""
+    _said(make.app, "Fiona@Example.org", "event_news", True)
+    _said(make.app, FIONA, "thank_you", False, consent.UNSUBSCRIBE_VERSION)
+    _said(make.app, OTHERS[0], "event_news", True)
+    _after_event_to(make.app, FIONA, OTHERS[0])
+    return people
+
+
+def test_her_download_has_each_yes_and_no_and_the_message_after_the_event(heard, organiser):
+    response = organiser.post("/organiser/privacy/download", {"email": FIONA, "format": "json"})
+    document = response.json
+    said = document["emails_you_said_yes_or_no_to"]
+    assert [(c["said"], c["wording_version"]) for c in said] == [
+        ("yes", consent.TICK_VERSION),
+        ("no", consent.UNSUBSCRIBE_VERSION),
+    ]
+    assert said[0]["wording"].startswith("Tell me how the event goes")
+    assert said[1]["wording"] == "Unsubscribe from thank-you replies from the people you sponsored."
+    assert all(c["when"] for c in said)
+    [delivery] = document["message_after_the_event"]
+    assert (delivery["to"], delivery["subject"]) == (FIONA, "How the abseil went")
+    assert delivery["sent"]
+    for other in OTHERS:
+        assert other not in response.text
+    page = _find(organiser, FIONA).text
+    assert "Emails this address said yes or no to (2)" in page
+    assert "The message after the event went to this address." in page
+    html = organiser.post("/organiser/privacy/download", {"email": FIONA, "format": "html"}).text
+    assert "<h2>Emails you said yes or no to</h2>" in html and consent.TICK_VERSION in html
+
+
+def test_erasure_leaves_one_no_and_removes_her_deliveries_only(heard, organiser):
+    app = organiser.client.application
+    review = organiser.post("/organiser/privacy/erase/check", {"email": FIONA}).text
+    assert "The 2 records of what this address said yes or no to" in review
+    assert "message after the event went to this address" in review
+    response = _erase(organiser, FIONA)
+    assert response.status_code == 200
+    assert "2 records of what this address said yes or no to" in response.text
+    assert _consent_history(app, FIONA) == [("all", False, "erasure")]
+    assert _consent_history(app, OTHERS[0]) == [("event_news", True, "donation form")]
+    with app.app_context():
+        assert not may_email(FIONA, "event_news") and not may_email(FIONA, "thank_you")
+        assert db.session.scalars(select(AfterEventDelivery.email)).all() == [OTHERS[0]]
+        assert db.session.scalars(
+            select(OutboxMessage.to_address).where(OutboxMessage.subject == "How the abseil went")
+        ).all() == [OTHERS[0]]
+        detail = db.session.scalar(
+            select(AuditEntry.detail).where(AuditEntry.action == "privacy.erased")
+        )
+    assert "(1 after-event deliveries)" in detail and "2 consent records" in detail
+    assert "fiona" not in detail.lower()
+    assert "Nothing left to erase" in _erase(organiser, FIONA).text  # the "no" stays as it is
+    assert _consent_history(app, FIONA) == [("all", False, "erasure")]
+
+
 # A participant deleting their own account ----------------------------------------------------
 
 
@@ -357,6 +454,9 @@ def test_a_participant_deletes_their_own_account(make, client):
     page_id = make.participant()
     make.donation(5000, page_id, donor_email="gordon@example.org")
     make.donation(700, None, donor_email="aisha@example.org", message="My own gift")
+    _said(make.app, "aisha@example.org", "event_news", True)
+    _said(make.app, "gordon@example.org", "event_news", True)
+    _after_event_to(make.app, "aisha@example.org", "gordon@example.org")
     before = _snapshot(make.app)
     auth = AuthActions(client)
     auth.login()
@@ -376,6 +476,13 @@ def test_a_participant_deletes_their_own_account(make, client):
             select(AuditEntry).where(AuditEntry.action == "privacy.account_deleted")
         )
         assert entry.actor_id == entry.subject_user_id
+        assert "1 consent records replaced" in entry.detail
+        assert db.session.scalars(select(AfterEventDelivery.email)).all() == ["gordon@example.org"]
+        assert not may_email("aisha@example.org", "participant_news")
+    assert _consent_history(make.app, "aisha@example.org") == [("all", False, "erasure")]
+    assert _consent_history(make.app, "gordon@example.org") == [
+        ("event_news", True, "donation form")
+    ]
     assert auth.login().status_code != 303
 
 

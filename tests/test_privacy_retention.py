@@ -10,12 +10,28 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEntry, Donation, GiftAidClaim, OutboxMessage
+from app.mailing import consent
+from app.models import (
+    EVENT_ID,
+    AfterEventDelivery,
+    AfterEventMessage,
+    AuditEntry,
+    Donation,
+    GiftAidClaim,
+    OutboxMessage,
+)
 from app.privacy import retention, rules
 from app.safety import service as safety_service
 from app.timefmt import parse_london
 
 EVENT_DAY = parse_london("2027-04-17 10:00")
+
+
+def _donor_copies() -> list[str]:
+    """Whom the kept copies of emails went to, donors only (the participant's nudges and
+    notices are hers: an account keeps them)."""
+    query = select(OutboxMessage.to_address).where(OutboxMessage.to_address != "aisha@example.org")
+    return list(db.session.scalars(query.order_by(OutboxMessage.id)))
 
 
 def _sent(app, to: str) -> None:
@@ -60,9 +76,7 @@ def test_the_purge_removes_what_nothing_keeps_and_says_so(donations, runner, mak
         assert (plain.donor_name, plain.donor_email, plain.amount_pence) == ("", "", 1000)
         declared = db.session.get(Donation, donations["declared"])
         assert declared.donor_email == "fiona@example.org"
-        assert [m.to_address for m in db.session.scalars(select(OutboxMessage))] == [
-            "fiona@example.org"
-        ]
+        assert _donor_copies() == ["fiona@example.org"]
         assert [
             d.contribution() for d in db.session.scalars(select(Donation).order_by(Donation.id))
         ] == totals_before
@@ -80,11 +94,67 @@ def test_the_purge_runs_by_itself_once_the_period_is_over(donations, make):
         assert retention.purge(now=due).donations_cleared == 1
 
 
-def test_a_donor_with_consent_to_hear_more_is_kept(donations, make, monkeypatch):
-    monkeypatch.setattr(retention, "_has_consent_to_hear_more", lambda donation: True)
-    with make.app.app_context():
+def _say(app, email: str, given: bool, kind: str = "event_news") -> None:
+    with app.app_context():
+        consent.record(email, kind, given, wording_version=consent.TICK_VERSION, source="t")
+        db.session.commit()
+
+
+def _consents(app, email: str) -> list[bool]:
+    with app.app_context():
+        return [r.given for r in consent.history(email)]
+
+
+def test_a_donor_who_said_yes_is_kept_until_they_unsubscribe(donations, make):
+    app = make.app
+    _say(app, "Gordon@Example.org ", True)  # however it was typed
+    with app.app_context():
         report = retention.purge(force=True)
         assert (report.donations_cleared, report.kept_for_consent) == (0, 1)
+        assert db.session.get(Donation, donations["plain"]).donor_email == "gordon@example.org"
+    assert _consents(app, "gordon@example.org") == [True]
+    _say(app, "gordon@example.org", False)  # the one-click link, months later
+    with app.app_context():
+        report = retention.purge(force=True)
+        assert (report.donations_cleared, report.kept_for_consent) == (1, 0)
+        assert db.session.get(Donation, donations["plain"]).donor_email == ""
+        assert _donor_copies() == ["fiona@example.org"]
+    assert _consents(app, "gordon@example.org") == []  # the address is gone from them too
+
+
+def test_an_unsubscribe_from_everything_ends_the_consent_too(donations, make):
+    _say(make.app, "gordon@example.org", True)
+    _say(make.app, "gordon@example.org", False, kind=consent.ALL)
+    with make.app.app_context():
+        assert retention.purge(force=True).kept_for_consent == 0
+
+
+def test_consent_keeps_details_no_longer_than_the_longer_period(donations, make):
+    _say(make.app, "gordon@example.org", True)
+    with make.app.app_context():
+        first, last = retention.purge_date(), retention.news_purge_date()
+        assert last == retention.add_months(EVENT_DAY, 24)
+        assert retention.purge(now=first).kept_for_consent == 1
+        report = retention.purge(now=last)
+        assert (report.donations_cleared, report.kept_for_consent) == (1, 0)
+
+
+def test_the_after_event_delivery_goes_with_its_sent_copy(donations, make):
+    with make.app.app_context():
+        copy = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.to_address == "gordon@example.org")
+        )
+        draft = AfterEventMessage(event_id=EVENT_ID, subject="How it went", body="Thanks")
+        db.session.add(draft)
+        db.session.flush()
+        db.session.add(
+            AfterEventDelivery(
+                message_id=draft.id, email="gordon@example.org", outbox_message_id=copy.id
+            )
+        )
+        db.session.commit()
+        assert retention.purge(force=True).emails_deleted == 1
+        assert db.session.scalars(select(AfterEventDelivery.email)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -104,12 +174,17 @@ def _notice_periods(client) -> dict[str, str]:
     return dict(re.findall(r'<span data-retention="(\w+)">([^<]+)</span>', page))
 
 
-@pytest.mark.parametrize("months, days", [(12, 30), (18, 45)])
-def test_the_privacy_notice_states_each_period_the_code_applies(event, client, months, days):
-    event.config.update(DONOR_CONTACT_RETENTION_MONTHS=months, SAFETY_RETENTION_DAYS=days)
+@pytest.mark.parametrize("months, news, days", [(12, 24, 30), (18, 36, 45)])
+def test_the_privacy_notice_states_each_period_the_code_applies(event, client, months, news, days):
+    event.config.update(
+        DONOR_CONTACT_RETENTION_MONTHS=months,
+        DONOR_NEWS_RETENTION_MONTHS=news,
+        SAFETY_RETENTION_DAYS=days,
+    )
     stated = _notice_periods(client)
     assert stated == {
         "donor_contact": f"{months} months after the event",
+        "donor_news": f"{news} months after the event",
         "gift_aid": "6 years after the claim",
         "safety": f"{days} days after the event",
     }
@@ -118,6 +193,7 @@ def test_the_privacy_notice_states_each_period_the_code_applies(event, client, m
         starts = EVENT_DAY
         # What the code does, read back from the code that does it.
         assert retention.purge_date() == retention.add_months(starts, months)
+        assert retention.news_purge_date() == retention.add_months(starts, news)
         assert safety_service.purge_date() == starts + timedelta(days=days)
         claim = GiftAidClaim(period_from=starts.date(), period_to=starts.date())
         claim.submitted_on = starts.date()

@@ -48,12 +48,16 @@ WORDINGS = {
     "unsubscribe-2026-1": "Unsubscribe from {label}.",
     "unsubscribe-all-2026-1": "Stop every email that is not a receipt or about my account.",
     "erasure-2026-1": "Asked to be forgotten: no email that is not a service message.",
+    "me-emails-2026-1": (
+        "Email me (ticked on my fundraising emails page, signed in): the fundraising nudges I tick."
+    ),
 }
 TICK_VERSION = "tick-2026-1"
 OFFLINE_VERSION = "offline-2026-1"
 UNSUBSCRIBE_VERSION = "unsubscribe-2026-1"
 UNSUBSCRIBE_ALL_VERSION = "unsubscribe-all-2026-1"
 ERASURE_VERSION = "erasure-2026-1"
+ME_EMAILS_VERSION = "me-emails-2026-1"
 
 
 def wording(version: str) -> str:

@@ -3,7 +3,11 @@
 Milestones are found where totals move (`totals.tracking` calls `after_page_total_moved` in the
 donation's own transaction): the page's totals row was just updated, so its lock orders
 concurrent donations to one page, and each sees the total the one before it left. The quiet week
-is found by `flask nudges send`, run from a timer."""
+is found by `flask nudges send`, run from a timer.
+
+Nudges are not service messages: each goes through `app.mailing.queue_non_service` as kind
+"nudges", so it carries the one-click unsubscribe link and headers, and none goes to an address
+that unsubscribed from nudges (or from everything), whatever its /me/emails ticks say."""
 
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -14,7 +18,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import outbox
+from app import mailing
 from app.database import begin_write
 from app.donations.gift_aid import gift_aid_on
 from app.events.service import (
@@ -24,6 +28,7 @@ from app.events.service import (
     public_pages_clause,
 )
 from app.extensions import db
+from app.mailing import consent
 from app.models import (
     Contribution,
     Donation,
@@ -41,6 +46,8 @@ from app.timefmt import format_datetime
 from app.urls import absolute_url
 
 QUIET_FOR = timedelta(days=7)
+# Their kind in app.mailing.consent.KINDS: what an unsubscribe link in a nudge stops.
+MAIL_KIND = "nudges"
 # In the order they happen: when one donation passes several, only the last is sent.
 MILESTONES = (NudgeKind.FIRST_DONATION, NudgeKind.HALFWAY, NudgeKind.TARGET_REACHED)
 # What each is called on /me/emails and in the organisers' settings, and its event switch.
@@ -70,6 +77,11 @@ def switched_on(event: Event, kind: NudgeKind) -> bool:
     return bool(getattr(event, SWITCHES[kind]))
 
 
+def unsubscribed(participant: User) -> bool:
+    """Whether the participant's address said no to nudges (or to everything) by a link."""
+    return not mailing.may_email(participant.email, MAIL_KIND)
+
+
 def turned_off(participant_id: int) -> set[NudgeKind]:
     """The kinds a participant asked not to get."""
     query = select(NudgeOptOut.kind).where(NudgeOptOut.participant_id == participant_id)
@@ -77,7 +89,17 @@ def turned_off(participant_id: int) -> set[NudgeKind]:
 
 
 def set_choices(participant: User, wanted: set[NudgeKind]) -> None:
-    """Keep exactly the kinds in `wanted` on for this participant; the caller commits."""
+    """Keep exactly the kinds in `wanted` on for this participant; the caller commits.
+
+    Ticking any after unsubscribing by a link is a yes to nudges again, recorded as one."""
+    if wanted and unsubscribed(participant):
+        consent.record(
+            participant.email,
+            MAIL_KIND,
+            True,
+            wording_version=consent.ME_EMAILS_VERSION,
+            source="/me/emails",
+        )
     off = turned_off(participant.id)
     for kind in NudgeKind:
         if kind in wanted and kind in off:
@@ -198,9 +220,10 @@ def send_quiet_week(now: datetime | None = None) -> int:
     queued = 0
     begin_write()  # read the quiet pages and record their nudges in one write transaction
     for page in quiet_pages(now):
+        if unsubscribed(page.participant):
+            continue  # not claimed: a yes again later lets the week be nudged
         if _claim(page.participant_id, NudgeKind.QUIET_WEEK):
-            _queue(page, NudgeKind.QUIET_WEEK, event)
-            queued += 1
+            queued += _queue(page, NudgeKind.QUIET_WEEK, event)
     db.session.commit()
     return queued
 
@@ -226,32 +249,28 @@ def share_links(url: str, message: str, subject: str) -> dict[str, str]:
     }
 
 
-def _nudge_headers(participant: User) -> dict[str, str]:
-    """The headers every nudge is sent with: the one place to add List-Unsubscribe."""
-    return {}
-
-
-def _queue(page: SponsorPage, kind: NudgeKind, event: Event) -> None:
+def _queue(page: SponsorPage, kind: NudgeKind, event: Event) -> bool:
+    """Queue one nudge to the page's participant (False: their address said no)."""
+    raised = db.session.scalar(select(Totals.raised_pence).where(Totals.scope == page.totals_scope))
     with _site_urls():
         url = absolute_url("pages.show_page", slug=page.slug)
-        settings_url = absolute_url("nudges.edit_choices")
-    raised = db.session.scalar(select(Totals.raised_pence).where(Totals.scope == page.totals_scope))
-    message = share_message(page, event, url, raised or 0)
-    outbox.queue(
-        page.participant.email,
-        SUBJECTS[kind],
-        f"nudge_{kind.value}",
-        headers=_nudge_headers(page.participant) or None,
-        page=page,
-        event=event,
-        name=page.participant.name,
-        raised=format_pence(raised or 0),
-        target=format_pence(page.target_pence),
-        page_url=url,
-        message=message,
-        links=share_links(url, message, f"Sponsor me: {event.name}"),
-        settings_url=settings_url,
-    )
+        message = share_message(page, event, url, raised or 0)
+        queued = mailing.queue_non_service(
+            page.participant.email,
+            SUBJECTS[kind],
+            f"nudge_{kind.value}",
+            MAIL_KIND,
+            page=page,
+            event=event,
+            name=page.participant.name,
+            raised=format_pence(raised or 0),
+            target=format_pence(page.target_pence),
+            page_url=url,
+            message=message,
+            links=share_links(url, message, f"Sponsor me: {event.name}"),
+            settings_url=absolute_url("nudges.edit_choices"),
+        )
+    return queued is not None
 
 
 def _site_urls():

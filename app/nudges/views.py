@@ -19,7 +19,8 @@ fundraisers_only = roles_required(Role.PARTICIPANT, Role.ORGANISER)
 def edit_choices():
     """Which fundraiser emails you get (each on until you turn it off)."""
     off = service.turned_off(current_user.id)
-    form = NudgeChoicesForm(formdata=None, data={k.value: k not in off for k in NudgeKind})
+    on = not service.unsubscribed(current_user)  # a link's "no" unticks them all
+    form = NudgeChoicesForm(formdata=None, data={k.value: on and k not in off for k in NudgeKind})
     return _page(form)
 
 
@@ -39,4 +40,9 @@ def save_choices():
 def _page(form, status=200):
     event = get_event()
     switched_off = {k.value for k in NudgeKind if event and not service.switched_on(event, k)}
-    return render_template("nudges/choices.html", form=form, switched_off=switched_off), status
+    return render_template(
+        "nudges/choices.html",
+        form=form,
+        switched_off=switched_off,
+        unsubscribed=service.unsubscribed(current_user),
+    ), status

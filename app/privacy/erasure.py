@@ -11,14 +11,16 @@ says so. Nothing is ever half-done: one commit, or none."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from app import audit
 from app.auth import sessions
 from app.auth.service import normalise_email
 from app.database import begin_write
 from app.extensions import db
+from app.mailing import consent
 from app.models import (
+    AfterEventDelivery,
     Donation,
     HistoryAction,
     OutboxMessage,
@@ -60,6 +62,8 @@ class ErasureReport:
     donations_anonymised: int = 0
     gift_aid_declarations_kept: int = 0
     emails_deleted: int = 0
+    after_event_deliveries_deleted: int = 0
+    consent_records_deleted: int = 0
     account_erased: bool = False
     safety_answers_deleted: int = 0
     page_unpublished: bool = False
@@ -71,6 +75,7 @@ class ErasureReport:
         return bool(
             self.donations_anonymised
             or self.emails_deleted
+            or self.consent_records_deleted
             or self.account_erased
             or self.signups_deleted
         )
@@ -82,7 +87,9 @@ class ErasureReport:
         return (
             f"person {self.ref}: {self.donations_anonymised} donations anonymised "
             f"({self.gift_aid_declarations_kept} Gift Aid declarations kept), "
-            f"{self.emails_deleted} emails deleted, "
+            f"{self.emails_deleted} emails deleted "
+            f"({self.after_event_deliveries_deleted} after-event deliveries), "
+            f"{self.consent_records_deleted} consent records replaced by a no to all, "
             f"{self.safety_answers_deleted} safety answers deleted, "
             f"account {'erased' if self.account_erased else 'none'}"
             f"{', sponsor page unpublished' if self.page_unpublished else ''}"
@@ -125,9 +132,11 @@ def erase(address: str, actor: User | None, reason: str = "", own: bool = False)
         _anonymise(donation)
         report.donations_anonymised += 1
         report.gift_aid_declarations_kept += int(donation.gift_aid)
+    report.after_event_deliveries_deleted = _delete_deliveries(address)
     report.emails_deleted = db.session.execute(
         delete(OutboxMessage).where(matches(OutboxMessage.to_address, address))
     ).rowcount
+    report.consent_records_deleted = _forget_consents(address)
     report.signups_deleted = db.session.execute(
         delete(PendingSignup).where(matches(PendingSignup.email, address))
     ).rowcount
@@ -142,6 +151,31 @@ def erase(address: str, actor: User | None, reason: str = "", own: bool = False)
     )
     db.session.commit()
     return report
+
+
+def _delete_deliveries(address: str) -> int:
+    """The after-event message's rows for this address: like the copy of the email each points
+    at, a record that an email was sent, which nothing requires us to keep. The message is
+    sent once, so no row is needed to stop a second copy: the "all: no" left below does."""
+    copies = select(OutboxMessage.id).where(matches(OutboxMessage.to_address, address))
+    return db.session.execute(
+        delete(AfterEventDelivery).where(
+            or_(
+                matches(AfterEventDelivery.email, address),
+                AfterEventDelivery.outbox_message_id.in_(copies),
+            )
+        )
+    ).rowcount
+
+
+def _forget_consents(address: str) -> int:
+    """Replace the address's consent history with one "all: no" (consent.erase), so nothing that
+    is not a service message starts again; how many records went. An address erased already
+    (its history is that one "no") is left as it is."""
+    history = consent.history(address)
+    if history and all(entry.source == "erasure" for entry in history):
+        return 0
+    return consent.erase(address)
 
 
 def _anonymise(donation: Donation) -> None:

@@ -14,8 +14,11 @@ from sqlalchemy import func, or_, select
 
 from app.auth.service import normalise_email
 from app.extensions import db
+from app.mailing import consent
 from app.models import (
+    AfterEventDelivery,
     AuditEntry,
+    ConsentRecord,
     DecisionResponse,
     Donation,
     GiftAidClaimLine,
@@ -53,6 +56,9 @@ class PersonRecords:
     donations: list[Donation] = field(default_factory=list)
     claim_lines: list[GiftAidClaimLine] = field(default_factory=list)
     messages: list[OutboxMessage] = field(default_factory=list)
+    # Each yes and no about emails that are not service messages, and the after-event message.
+    consent_records: list[ConsentRecord] = field(default_factory=list)
+    after_event_deliveries: list[AfterEventDelivery] = field(default_factory=list)
     safety_answers: list[SafetyAnswer] = field(default_factory=list)
     safety_sign_offs: list[SafetySignOff] = field(default_factory=list)
     safety_record: SafetyRecord | None = None
@@ -64,7 +70,14 @@ class PersonRecords:
     @property
     def found(self) -> bool:
         """True if anything at all is held about the address."""
-        return bool(self.account or self.pending_signups or self.donations or self.messages)
+        return bool(
+            self.account
+            or self.pending_signups
+            or self.donations
+            or self.messages
+            or self.consent_records
+            or self.after_event_deliveries
+        )
 
     @property
     def gift_aid_donations(self) -> list[Donation]:
@@ -101,6 +114,14 @@ def find(address: str) -> PersonRecords:
             select(OutboxMessage)
             .where(matches(OutboxMessage.to_address, address))
             .order_by(OutboxMessage.id)
+        )
+    )
+    records.consent_records = consent.history(address)
+    records.after_event_deliveries = list(
+        scalars(
+            select(AfterEventDelivery)
+            .where(matches(AfterEventDelivery.email, address))
+            .order_by(AfterEventDelivery.id)
         )
     )
     user = records.account

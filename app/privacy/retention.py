@@ -1,9 +1,12 @@
 """Donors' contact details that nothing requires us to keep, removed a set time after the day.
 
 A donation keeps its donor's name and email address while a Gift Aid declaration needs them
-(HMRC: 6 years) or the donor said they want to hear how the event goes; otherwise
-`flask privacy purge` blanks them DONOR_CONTACT_RETENTION_MONTHS after the event, with the
-copies of emails sent to those addresses. The money stays, to the penny."""
+(HMRC: 6 years), or while the donor still wants to hear how the event goes (their consent
+records say yes to the event's news and they have not unsubscribed), for at most
+DONOR_NEWS_RETENTION_MONTHS after the event. Otherwise `flask privacy purge` blanks them
+DONOR_CONTACT_RETENTION_MONTHS after the event, with the copies of emails sent to those
+addresses, the after-event deliveries and the consent history: run again later, it removes
+those whose consent has ended since. The money stays, to the penny."""
 
 import calendar
 from dataclasses import dataclass
@@ -15,7 +18,8 @@ from app import audit
 from app.database import begin_write
 from app.events.service import get_event
 from app.extensions import db
-from app.models import Donation, OutboxMessage, User, utcnow
+from app.mailing import consent
+from app.models import AfterEventDelivery, ConsentRecord, Donation, OutboxMessage, User, utcnow
 from app.privacy import rules
 
 
@@ -35,11 +39,9 @@ class PurgeReport:
 
 
 def _has_consent_to_hear_more(donation: Donation) -> bool:
-    """True if the donor ticked "Tell me how the event goes" on this donation.
-
-    HOOK for the merge: the consent column is added on another branch. Until it is wired in
-    here, no donation has that consent, so nothing is kept for it."""
-    return False
+    """True if the donor's address may still get the event's news: they said yes ("Tell me
+    how the event goes", on any of their donations) and have not unsubscribed since."""
+    return consent.may_email(donation.donor_email, "event_news")
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -58,12 +60,23 @@ def purge_date() -> datetime | None:
     return add_months(event.starts_at, rules.contact_retention_months())
 
 
+def news_purge_date() -> datetime | None:
+    """When even consenting donors' contact details are due for removal (None: no event)."""
+    event = get_event()
+    if event is None:
+        return None
+    return add_months(event.starts_at, rules.news_retention_months())
+
+
 def purge(force: bool = False, now: datetime | None = None) -> PurgeReport:
     """Remove contact details nothing requires us to keep, and commit; raises TooEarly before
     the purge date unless `force`."""
+    now = now or utcnow()
     due = purge_date()
-    if not force and (due is None or (now or utcnow()) < due):
+    if not force and (due is None or now < due):
         raise TooEarly(due)
+    news_due = news_purge_date()
+    consent_may_keep = news_due is None or now < news_due
     report = PurgeReport()
     begin_write()
     with_contact = or_(Donation.donor_email != "", Donation.donor_name != "")
@@ -75,7 +88,7 @@ def purge(force: bool = False, now: datetime | None = None) -> PurgeReport:
         if donation.gift_aid:
             report.kept_for_gift_aid += 1
             continue
-        if _has_consent_to_hear_more(donation):
+        if consent_may_keep and _has_consent_to_hear_more(donation):
             report.kept_for_consent += 1
             continue
         if donation.donor_email:
@@ -102,7 +115,8 @@ def purge(force: bool = False, now: datetime | None = None) -> PurgeReport:
 
 def _delete_sent_copies(addresses: set[str]) -> int:
     """Delete the copies of sent emails to addresses nothing else still holds (no account, no
-    donation kept for Gift Aid or consent)."""
+    donation kept for Gift Aid or consent), the after-event deliveries that point at them and
+    the addresses' consent histories (nothing is sent to an address no donation holds)."""
     if not addresses:
         return 0
     still_held = set(
@@ -116,9 +130,19 @@ def _delete_sent_copies(addresses: set[str]) -> int:
     gone = sorted(addresses - still_held)
     if not gone:
         return 0
+    sent_copies = select(OutboxMessage.id).where(
+        func.lower(func.trim(OutboxMessage.to_address)).in_(gone),
+        OutboxMessage.sent_at.is_not(None),
+    )
+    # A delivery row points at its copy: it goes first, as a record of the same sent email.
+    db.session.execute(
+        delete(AfterEventDelivery).where(AfterEventDelivery.outbox_message_id.in_(sent_copies))
+    )
+    db.session.execute(
+        delete(ConsentRecord).where(ConsentRecord.email.in_({consent.normalise(a) for a in gone}))
+    )
     return db.session.execute(
-        delete(OutboxMessage).where(
-            func.lower(func.trim(OutboxMessage.to_address)).in_(gone),
-            OutboxMessage.sent_at.is_not(None),
-        )
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(sent_copies))
+        .execution_options(synchronize_session=False)
     ).rowcount

@@ -40,6 +40,12 @@ KEPT_ON_ERASURE = (
         "It is the record of how the event was decided together; it is append-only.",
     ),
     Kept(
+        "One \u201cno\u201d to every email that is not a receipt or about an account: the email "
+        "address, that it said no, and when.",
+        "It stops the event's news, thank-you replies and nudges from starting again; it "
+        "holds nothing else about the person.",
+    ),
+    Kept(
         "Stripe's own record of a card payment.",
         "Stripe is a separate controller for card payments: ask Stripe to erase it.",
     ),
@@ -49,6 +55,12 @@ KEPT_ON_ERASURE = (
 def contact_retention_months() -> int:
     """How long after the event donors' contact details are kept when nothing requires more."""
     return current_app.config["DONOR_CONTACT_RETENTION_MONTHS"]
+
+
+def news_retention_months() -> int:
+    """The longest after the event a donor who asked to hear how it goes keeps their contact
+    details (they go sooner if the donor unsubscribes)."""
+    return current_app.config["DONOR_NEWS_RETENTION_MONTHS"]
 
 
 def safety_retention_days() -> int:
@@ -62,6 +74,7 @@ def retention_periods() -> dict[str, str]:
     months = contact_retention_months()
     return {
         "donor_contact": f"{months} months after the event",
+        "donor_news": f"{news_retention_months()} months after the event",
         "gift_aid": f"{YEARS_KEPT} years after the claim",
         "safety": f"{safety_retention_days()} days after the event",
     }

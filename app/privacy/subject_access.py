@@ -6,7 +6,18 @@ from typing import Any
 
 from app import audit
 from app.extensions import db
-from app.models import AuditEntry, ChecklistItem, Donation, GiftAidClaimLine, User
+from app.mailing import consent
+from app.models import (
+    AfterEventDelivery,
+    AfterEventMessage,
+    AuditEntry,
+    ChecklistItem,
+    ConsentRecord,
+    Donation,
+    GiftAidClaimLine,
+    OutboxMessage,
+    User,
+)
 from app.money import format_pence
 from app.privacy.records import PersonRecords
 from app.timefmt import format_datetime
@@ -83,6 +94,8 @@ def as_document(records: PersonRecords, event_name: str) -> dict[str, Any]:
         "donations": [_donation(d) for d in records.donations],
         "gift_aid_claim_lines": [_claim_line(line) for line in records.claim_lines],
         "consents": _consents(records),
+        "emails_you_said_yes_or_no_to": [_consent_record(r) for r in records.consent_records],
+        "message_after_the_event": [_delivery(d) for d in records.after_event_deliveries],
         "emails_sent": [
             {
                 "to": m.to_address,
@@ -154,6 +167,34 @@ def _account(user: User, records: PersonRecords) -> dict[str, Any]:
 def _item_label(item_id: int) -> str:
     item = db.session.get(ChecklistItem, item_id)
     return item.label if item else ""
+
+
+def _consent_record(entry: ConsentRecord) -> dict[str, Any]:
+    """One yes or no, with the words it answered; the organiser who typed a paper form in is
+    someone else's data, so only that one did is said."""
+    kind = consent.KINDS.get(entry.kind)
+    label = kind.label if kind else "every email that is not a receipt or about the account"
+    return {
+        "about": label,
+        "said": "yes" if entry.given else "no",
+        "when": _when(entry.recorded_at),
+        "how": entry.source,
+        "wording_version": entry.wording_version,
+        "wording": consent.wording(entry.wording_version).replace("{label}", label),
+        "donation_reference": entry.donation_id,
+        "typed_in_by_an_organiser": entry.recorded_by_id is not None,
+    }
+
+
+def _delivery(delivery: AfterEventDelivery) -> dict[str, Any]:
+    message = db.session.get(AfterEventMessage, delivery.message_id)
+    copy = db.session.get(OutboxMessage, delivery.outbox_message_id)
+    return {
+        "to": delivery.email,
+        "subject": message.subject if message else "",
+        "queued": _when(copy.created_at) if copy else None,
+        "sent": _when(copy.sent_at) if copy else None,
+    }
 
 
 def _consents(records: PersonRecords) -> list[dict[str, Any]]:
