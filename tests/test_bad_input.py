@@ -216,7 +216,10 @@ class Site:
         with self.app.app_context():
             expected = {t.scope: Contribution() for t in db.session.query(Totals)}
             for donation in db.session.query(Donation):
-                for scope in totals.scopes_of(donation):
+                scopes = totals.scopes_of(donation)
+                if donation.sponsor_page_id is not None:  # a member's page counts for its team
+                    scopes.append(totals.page_team_scope(donation.sponsor_page_id))
+                for scope in filter(None, scopes):
                     expected[scope] = _add(expected[scope], donation.contribution())
             for row in db.session.query(Totals):
                 stored = Contribution(**{name: getattr(row, name) for name in COLUMNS})
