@@ -63,17 +63,24 @@ def tracking(donation: Donation) -> Iterator[Donation]:
     if donation.id is None:
         db.session.add(donation)
         db.session.flush()
-    delta = donation.contribution() - before
+    move(donation.contribution() - before, donation)
+
+
+def move(delta: Contribution, donation: Donation) -> None:
+    """Move the totals `donation` counts towards by `delta`: the event's, its page's or team's,
+    and the team its page counts for now; then any nudge the page's new total earned. Used by
+    `tracking`, and directly by a caller that saves many donations of one page at once."""
     apply(delta, scopes_of(donation))
-    if donation.sponsor_page_id is not None and _moves_anything(delta):
+    if donation.sponsor_page_id is None:
+        return
+    if _moves_anything(delta):
         team = page_team_scope(donation.sponsor_page_id)
         if team is not None:
             apply(delta, [team])
-    if donation.sponsor_page_id is not None:
-        # Imported here: nudges reads the event and pages, which import this module.
-        from app.nudges.service import after_page_total_moved
+    # Imported here: nudges reads the event and pages, which import this module.
+    from app.nudges.service import after_page_total_moved
 
-        after_page_total_moved(donation.sponsor_page_id, delta)
+    after_page_total_moved(donation.sponsor_page_id, delta)
 
 
 def _moves_anything(delta: Contribution) -> bool:

@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.models import AuditEntry, Donation, SponsorPage, Totals, User
+from app.models import AuditEntry, Donation, OutboxMessage, SponsorPage, Totals, User
 from app.models.paper import PaperLine, PaperSheet, SheetStatus
+from app.nudges.service import SUBJECTS, NudgeKind
 from app.paper import entry, printing_service, sheets
+from app.teams import membership, service
 from tests.accounts import AuthActions
 from tests.conftest import Factory, configure_test_event, fresh_schema
 
@@ -369,3 +371,22 @@ def test_hostile_values_anywhere_on_the_sheet_are_no_server_error(sandra, refs, 
         assert response.status_code in allowed, (action, response.status_code)
     checked = sandra.post(f"{url}/rows/3", grid(row), headers={"HX-Request": "true"})
     assert checked.status_code == (400 if hostile == "\x00" else 200)
+
+
+def test_a_team_members_sheet_counts_for_the_team_and_earns_the_first_donation_nudge(
+    app, sandra, refs
+):
+    with app.app_context():
+        page = db.session.scalar(select(SponsorPage))
+        team = service.create_team("Carers' group", captain=page, slug="carers")
+        membership.join(page, team)
+        db.session.commit()
+        page_id, team_scope = page.id, team.totals_scope
+    response = sandra.post(
+        f"/paper/sheets/{refs[0]}", grid(FIONA, GRAN, handed_in="35.50", action="save")
+    )
+    assert response.status_code == 303, text(response)
+    assert raised(app, team_scope) == raised(app, f"page:{page_id}") == raised(app) == 3550
+    with app.app_context():
+        subjects = db.session.scalars(select(OutboxMessage.subject)).all()
+    assert subjects.count(SUBJECTS[NudgeKind.FIRST_DONATION]) == 1

@@ -76,6 +76,11 @@ class Contribution:
     held_pence: int = 0
     supporters: int = 0
 
+    def __add__(self, other: "Contribution") -> "Contribution":
+        return Contribution(
+            **{f: getattr(self, f) + getattr(other, f) for f in self.__dataclass_fields__}
+        )
+
     def __sub__(self, other: "Contribution") -> "Contribution":
         return Contribution(
             **{f: getattr(self, f) - getattr(other, f) for f in self.__dataclass_fields__}

@@ -183,8 +183,8 @@ def _donation(page, row, line: PaperLine, organiser: User) -> Donation:
 
 def _count(paid: list[tuple[PaperLine, Donation]], page, organiser: User, ref: str) -> None:
     """Every paid line's donation saved and counted in this transaction. The totals move by
-    their sum in one UPDATE a scope (what `totals.tracking` does one donation at a time), so a
-    500-line sheet is as quick to save as one line is."""
+    their sum in one UPDATE a scope (what `totals.tracking` does one donation at a time), the
+    page's team included, so a 500-line sheet is as quick to save as one line is."""
     if not paid:
         return
     db.session.add_all([donation for _, donation in paid])
@@ -192,7 +192,7 @@ def _count(paid: list[tuple[PaperLine, Donation]], page, organiser: User, ref: s
     moved = Contribution()
     for line, donation in paid:
         line.donation_id = donation.id
-        moved = moved - (Contribution() - donation.contribution())
+        moved = moved + donation.contribution()
         audit.record(
             "offline.recorded",
             actor=organiser,
@@ -202,7 +202,7 @@ def _count(paid: list[tuple[PaperLine, Donation]], page, organiser: User, ref: s
             after_pence=donation.amount_pence,
             detail=f"paper sponsorship form {ref}, line {line.row}",
         )
-    totals.apply(moved, totals.scopes_of(paid[0][1]))
+    totals.move(moved, paid[0][1])
 
 
 def _midday(day: date) -> datetime:
