@@ -19,7 +19,13 @@ def current_event():
 
 
 def default_link_preview():
-    """The event's link preview, for pages that have none of their own."""
+    """The event's link preview, for pages that have none of their own; none on a signed-in
+    person's pages (an instructor's board, an organiser's list), which no link preview ever
+    fetches (crawlers are never signed in) and which need not read the totals."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return None
     from app.events.service import event_progress
     from app.share import event_preview
 

@@ -1,5 +1,7 @@
 """CSRF: every route that changes anything refuses a request that lacks the session's token,
-htmx requests included. The Stripe webhook, which Stripe signs instead, is the only exemption.
+htmx requests included. The Stripe webhook, which Stripe signs instead, is the only exemption;
+a mail client's RFC 8058 one-click unsubscribe (exactly `List-Unsubscribe=One-Click`, signed
+link, no cookies) is taken without one, and that route checks every other POST (test_consent).
 
 The walk covers every POST, PUT, PATCH and DELETE route in the app's URL map, so a route added
 later with `@csrf.exempt` (or behind anything that skips the check) fails here."""

@@ -73,12 +73,24 @@ def routes(ids) -> dict[str, tuple[str, str]]:
         "organiser.claims.mark_submitted": ("POST", f"/organiser/gift-aid/claims/{k}/submitted"),
         "organiser.claims.discard_claim": ("POST", f"/organiser/gift-aid/claims/{k}/discard"),
         "organiser.settings.edit_settings": ("GET", "/organiser/settings"),
+        "organiser.settings.upload_picture": ("POST", "/organiser/settings/pictures/logo"),
+        "organiser.settings.delete_picture": ("POST", "/organiser/settings/pictures/logo/delete"),
         "organiser.settings.list_organisers": ("GET", "/organiser/organisers"),
         "organiser.settings.invite_organiser": ("POST", "/organiser/organisers/invite"),
         "organiser.settings.reset_second_factor": (
             "POST",
             f"/organiser/organisers/{ids['organiser']}/second-factor/reset",
         ),
+        "organiser.after_event.edit_message": ("GET", "/organiser/after-event"),
+        "organiser.after_event.show_status": ("GET", "/organiser/after-event/status"),
+        "organiser.after_event.send_test": ("POST", "/organiser/after-event/test"),
+        "organiser.after_event.send_message": ("POST", "/organiser/after-event/send"),
+        "organiser.privacy.find_person": ("GET", "/organiser/privacy"),
+        "organiser.privacy.show_person": ("POST", "/organiser/privacy/person"),
+        "organiser.privacy.download": ("POST", "/organiser/privacy/download"),
+        "organiser.privacy.correct_person": ("POST", "/organiser/privacy/correct"),
+        "organiser.privacy.review_erasure": ("POST", "/organiser/privacy/erase/check"),
+        "organiser.privacy.erase_person": ("POST", "/organiser/privacy/erase"),
     }
 
 

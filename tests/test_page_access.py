@@ -77,6 +77,7 @@ def _attempts(victim) -> dict[str, list[tuple]]:
         "images.show_image": [("GET", f"/images/{photo}.jpg", None, "", True)],
         "pages.qr_svg": [("GET", f"/p/{slug}/qr.svg", None, "", True)],
         "pages.qr_png": [("GET", f"/p/{slug}/qr.png", None, "", True)],
+        "pages.show_share_image": [("GET", f"/p/{slug}/share.png", None, "", True)],
         "pages.moderate_page": [
             (
                 "POST",
@@ -110,6 +111,10 @@ def _attempts(victim) -> dict[str, list[tuple]]:
             )
         ],
         "me.report_cash": [("POST", "/me/cash", {"cash-amount": "10"}, "cash", False)],
+        # Only ever one's own account; a wrong password here deletes nobody.
+        "me.delete_account": [
+            ("POST", "/me/delete", {"password": "not-hers", "confirm": "y"}, "", False)
+        ],
         "auth.accept_invite": [("GET", "/auth/invite/forged", None, "", False)],
         "auth.signup": [("GET", "/auth/signup", None, "", False)],
         "auth.check_email": [("GET", "/auth/check-email", None, "", False)],

@@ -17,15 +17,15 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 @limiter.limit("30 per minute", methods=["POST"])
 def unsubscribe(token: str):
     """GET: which emails the link stops, and a button. POST: stop them now."""
+    one_click = request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and not one_click:
+        csrf.protect()
     found = read_unsubscribe_token(token)
     if found is None:
         return render_template("mailing/unsubscribe.html", broken=True), 404
     address, kind = found
-    one_click = request.form.get("List-Unsubscribe") == "One-Click"
     if request.method == "GET":
         return _page(address, kind)
-    if not one_click:
-        csrf.protect()
     scope = consent.ALL if request.form.get("scope") == consent.ALL else kind
     _unsubscribe(address, scope, source="one-click" if one_click else "unsubscribe link")
     if one_click:
