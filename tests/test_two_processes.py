@@ -128,7 +128,7 @@ def two_processes(shared_database, _smtp_server):
 
 def _wait_until_serving(server: subprocess.Popen, port: int) -> str:
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert server.poll() is None, server.stderr.read().decode()
         try:

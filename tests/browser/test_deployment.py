@@ -325,8 +325,11 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         pounds = int(re.fullmatch(r"£([\d,]+)\.00", before)[1].replace(",", ""))
         expected = f"£{pounds + 10:,}.00"
         # The viewer's page polls (PROGRESS_POLL_SECONDS=1 here) and is answered, unchanged.
+        # On a busy machine the first polls can all be full answers: wait for a revalidation.
         deadline = time.monotonic() + 10
-        while len(polls) < 3 and time.monotonic() < deadline:
+        while time.monotonic() < deadline and (
+            len(polls) < 3 or 304 not in {status for _, status, _ in polls}
+        ):
             viewer.wait_for_timeout(100)
         assert len(polls) >= 3 and {status for _, status, _ in polls} <= {200, 304}
         assert 304 in {status for _, status, _ in polls}  # Chromium revalidates with its ETag
