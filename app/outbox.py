@@ -9,6 +9,7 @@ import smtplib
 import socket
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 
 import click
 import css_inline
@@ -171,11 +172,23 @@ class _Message(Message):
 def _to_flask_mail(message: OutboxMessage) -> Message:
     return _Message(
         subject=message.subject,
+        sender=sender(),
         recipients=[message.to_address],
         body=message.body_text,
         html=message.body_html or None,
         extra_headers=json.loads(message.headers) if message.headers else None,
     )
+
+
+def sender() -> str:
+    """MAIL_DEFAULT_SENDER, in the charity's name when it names nobody itself: set to
+    abseil@example.org, mail goes from "Carers Voice <abseil@example.org>"."""
+    from app.events.service import get_event  # the event's module queues mail through here
+
+    configured = current_app.config["MAIL_DEFAULT_SENDER"]
+    name, address = parseaddr(configured)
+    event = None if name else get_event()
+    return formataddr((event.charity_name, address)) if event else configured
 
 
 @contextmanager

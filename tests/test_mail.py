@@ -8,6 +8,7 @@ from flask import Blueprint
 from app import outbox
 from app.extensions import db
 from app.models import OutboxMessage, utcnow
+from tests.conftest import configure_test_event
 
 
 def _queue_in_request(app, address="donor@example.org"):
@@ -34,6 +35,21 @@ def test_mail_queued_in_a_request_is_sent_after_the_response(app, client, smtp):
     assert "Hello Fiona" in message.get_body(("plain",)).get_content()
     with app.app_context():
         assert db.session.query(OutboxMessage).one().sent_at is not None
+
+
+def test_mail_goes_in_the_charitys_name_unless_the_sender_names_someone(app, smtp):
+    with app.app_context():
+        configure_test_event()
+        app.config["MAIL_DEFAULT_SENDER"] = "abseil@example.org"
+        outbox.queue("one@example.org", "Thank you", "test_probe", name="Fiona")
+        db.session.commit()
+        outbox.send_due()
+        app.config["MAIL_DEFAULT_SENDER"] = "Abseil Team <abseil@example.org>"
+        outbox.queue("two@example.org", "Thank you", "test_probe", name="Fiona")
+        db.session.commit()
+        outbox.send_due()
+    assert smtp.to("one@example.org")[0]["From"] == "Carers Voice <abseil@example.org>"
+    assert smtp.to("two@example.org")[0]["From"] == "Abseil Team <abseil@example.org>"
 
 
 def test_smtp_being_down_loses_nothing_and_fails_nothing(app, client, smtp):
