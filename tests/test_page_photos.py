@@ -132,6 +132,25 @@ def test_a_photo_is_served_by_its_hash_cached_for_a_year(client, auth, participa
     assert other.status_code == 200 and other.data == image.content
 
 
+def test_lists_show_a_small_square_of_the_photo_not_the_whole_one(client, auth, participant):
+    _upload(auth, image_bytes(size=(2400, 1600)))
+    _, image = _photo(participant)
+    html = client.get("/").get_data(as_text=True)
+    thumbnail = f"/images/{image.sha256}.jpg?size=96"
+    assert f'src="{thumbnail}" width="48" height="48"' in html  # the leaderboard
+    visitor = participant.test_client()
+    served = visitor.get(thumbnail)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/jpeg"
+    assert _opened(served.data).size == (96, 96)
+    assert len(served.data) < len(image.content) / 4
+    assert served.headers["ETag"] == f'"{image.sha256}-96"'
+    assert (
+        visitor.get(thumbnail, headers={"If-None-Match": served.headers["ETag"]}).status_code == 304
+    )
+    for size in ("97", "0", "-96", "big", "9" * 40):
+        assert visitor.get(f"/images/{image.sha256}.jpg?size={size}").status_code == 404, size
+
+
 def test_link_previews_show_the_photo_in_the_share_image(client, auth, participant):
     # The preview is the share image drawn with the photo (tests/test_previews.py); a new
     # photo is a new image address, so previews fetch it afresh.

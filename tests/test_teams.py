@@ -168,7 +168,7 @@ def test_team_and_member_photos_or_initials_sit_beside_their_names(client, make)
         db.session.get(SponsorPage, aisha).photo = photo
         db.session.get(Team, carers).photo = photo
         db.session.commit()
-        src = f"/images/{photo.sha256}.jpg"
+        src = f"/images/{photo.sha256}.jpg?size=96"  # the small square, not the photo
     lazy = f'<img class="avatar" src="{src}" width="48" height="48" alt="" loading="lazy"'
     board = client.get("/teams/leaderboard", headers={"HX-Request": "true"}).text
     assert lazy in board  # the Carers' group's photo
