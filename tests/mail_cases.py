@@ -22,6 +22,7 @@ from app.models import (
     PageStatus,
     Role,
     SponsorPage,
+    Totals,
     User,
     utcnow,
 )
@@ -42,6 +43,8 @@ class Email:
     text: str
     html: str
     says: tuple[str, ...] = ()
+    # Links that leave the site on purpose (a nudge's share links), each exactly as it is.
+    outside_links: tuple[str, ...] = ()
 
 
 def _rendered(name: str, subject: str, /, says=(), **context) -> Email:
@@ -49,14 +52,21 @@ def _rendered(name: str, subject: str, /, says=(), **context) -> Email:
     return Email(name, subject, text, html, tuple(says))
 
 
-def _queued(name: str, to: str, says=()) -> Email:
+def _queued(name: str, to: str, says=(), outside_links=()) -> Email:
     """The last email queued to `to`, as it will be sent."""
     message = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.to_address == to)
         .order_by(OutboxMessage.id.desc())
     ).first()
-    return Email(name, message.subject, message.body_text, message.body_html, tuple(says))
+    return Email(
+        name,
+        message.subject,
+        message.body_text,
+        message.body_html,
+        tuple(says),
+        tuple(outside_links),
+    )
 
 
 def _event():
@@ -69,32 +79,34 @@ def _url(path: str) -> str:
     return current_app.config["SITE_URL"] + path
 
 
-def _page() -> SponsorPage:
-    """Aisha's published page (made on first use, in this session)."""
-    page = db.session.scalar(select(SponsorPage).where(SponsorPage.slug == "aisha"))
+def _page(slug: str = "aisha", name: str = "Aisha Rahman") -> SponsorPage:
+    """A published page with a £300 target, Aisha's unless told (made on first use, in this
+    session)."""
+    page = db.session.scalar(select(SponsorPage).where(SponsorPage.slug == slug))
     if page is None:
-        aisha = User(
-            email="aisha@example.org",
-            name="Aisha Rahman",
+        participant = User(
+            email=f"{slug}@example.org",
+            name=name,
             role=Role.PARTICIPANT,
             password_hash=password_hash(),
         )
         page = SponsorPage(
-            participant=aisha,
-            slug="aisha",
-            title="Aisha Rahman abseils",
+            participant=participant,
+            slug=slug,
+            title=f"{name} abseils",
             target_pence=30_000,
             status=PageStatus.PUBLISHED,
             approved_at=utcnow(),
         )
-        db.session.add_all([aisha, page])
+        db.session.add_all([participant, page])
         db.session.flush()
         totals.ensure_scope(page.totals_scope)
     return page
 
 
-def _gift(**fields) -> Donation:
-    """A paid, Gift Aided online gift of £25 with the card fee covered, on Aisha's page."""
+def _gift(page: SponsorPage | None = None, amount_pence: int = 2500, **fields) -> Donation:
+    """A paid, Gift Aided online gift (£25 unless told) with the card fee covered, on Aisha's
+    page unless told; paying it moves the page's total, as a webhook does."""
     values = {
         **GIFT_AID_DECLARATION,
         "gift_aid_declared_at": utcnow(),
@@ -105,7 +117,7 @@ def _gift(**fields) -> Donation:
         "source": DonationSource.ONLINE,
         **fields,
     }
-    donation = Donation(sponsor_page=_page(), amount_pence=2500, **values)
+    donation = Donation(sponsor_page=page or _page(), amount_pence=amount_pence, **values)
     with totals.tracking(donation):
         donation.status = DonationStatus.PAID
         donation.paid_at = utcnow()
@@ -336,6 +348,72 @@ def test_probe_news() -> Email:
     )
 
 
+def _share_links(page: SponsorPage) -> tuple[str, ...]:
+    """The share links a nudge to this page carries, as app.nudges.service makes them: the
+    only places a nudge links to outside the site."""
+    from app.nudges import service
+    from app.urls import absolute_url
+
+    event = _event()
+    url = absolute_url("pages.show_page", slug=page.slug)
+    raised = db.session.scalar(select(Totals.raised_pence).where(Totals.scope == page.totals_scope))
+    message = service.share_message(page, event, url, raised)
+    return tuple(service.share_links(url, message, f"Sponsor me: {event.name}").values())
+
+
+# What every nudge says about why it came and how to stop it.
+_NUDGE_SAYS = (
+    "You are getting this email because you have a sponsor page for Sponsored Abseil 2027.",
+    "You can stop fundraising nudges (halfway, target reached, a quiet week) with one click, "
+    "no log-in needed",
+    "Or choose which you get here (you need to log in)",
+)
+
+
+def _nudged(name: str, page: SponsorPage, *says: str) -> Email:
+    """The nudge just queued to the page's participant."""
+    return _queued(
+        name,
+        page.participant.email,
+        says=(page.participant.name, "Could you sponsor me?", *says, *_NUDGE_SAYS),
+        outside_links=_share_links(page),
+    )
+
+
+def nudge_first_donation() -> Email:
+    # A new page's first gift moves its total from nothing: the nudge is queued with it.
+    page = _page("callum", "Callum Reid")
+    _gift(page)
+    return _nudged("nudge_first_donation", page, "The first gift is the hardest.")
+
+
+def nudge_halfway() -> Email:
+    # £150 of £300 in one gift passes the first donation and halfway: only halfway is sent.
+    page = _page("morag", "Morag Bell")
+    _gift(page, 15_000)
+    return _nudged("nudge_halfway", page, "You're halfway there", "Carers Voice")
+
+
+def nudge_target_reached() -> Email:
+    page = _page("priya", "Priya Shah")
+    _gift(page, 30_000)
+    return _nudged("nudge_target_reached", page, "You did it", "raise your target")
+
+
+def nudge_quiet_week() -> Email:
+    # The timer's own function, on a page live for three weeks with nothing given. It commits
+    # (see render_all), and it nudges only this page: the others went live today.
+    from app.nudges import service
+
+    page = _page("dee", "Dee Ng")
+    now = utcnow()
+    page.approved_at = now - timedelta(days=21)
+    assert service.send_quiet_week(now) == 1
+    return _nudged(
+        "nudge_quiet_week", page, "It has been a quiet week on your page", "Saturday 17 April 2027"
+    )
+
+
 # Every template in templates/mail/ and the case that makes it. A new template goes here.
 CASES = {
     case.__name__: case
@@ -359,12 +437,18 @@ CASES = {
         test_probe,
         after_event,
         test_probe_news,
+        nudge_first_donation,
+        nudge_halfway,
+        nudge_target_reached,
+        nudge_quiet_week,
     )
 }
 
 
 def render_all(app) -> dict[str, Email]:
-    """Every email, made in one request context as the app makes them; nothing is kept."""
+    """Every email, made in one request context as the app makes them; nothing is kept but
+    what the quiet-week nudge's case commits (the timer's function commits its own work, and
+    what the cases before it made): the tables are emptied after each test."""
     with app.test_request_context():
         emails = {name: case() for name, case in CASES.items()}
         db.session.rollback()

@@ -99,15 +99,20 @@ def test_html_says_what_the_text_says(emails, app, name):
         assert words in text, f"{name}: the case expects {words!r} in the text"
         assert words in parsed.visible, f"{name}: {words!r} is in the text, not the HTML"
     # Every address in the text is written out in the HTML too, so it can be copied; our own
-    # are links there, and the HTML links nowhere else but the site and the contact address
-    # (an address a donor typed is shown, never linked).
+    # are links there, and the HTML links nowhere else but the site, the contact address and
+    # the links the case names as leaving the site on purpose (a nudge's share links), which
+    # the text lists too (an address a donor typed is shown, never linked).
     site = app.config["SITE_URL"] + "/"
     addresses = _urls(email.text)
     ours = {url for url in addresses if url.startswith(site)}
     assert addresses <= _urls(parsed.visible), name
     assert ours <= set(parsed.hrefs), name
+    assert set(email.outside_links) <= set(parsed.hrefs), name
+    for link in email.outside_links:
+        assert link in email.text, f"{name}: {link!r} is linked in the HTML, not in the text"
     for href in parsed.hrefs:
-        assert href in ours or href == site or href == "mailto:abseil@example.org", href
+        allowed = {site, "mailto:abseil@example.org", *email.outside_links}
+        assert href in ours or href in allowed, href
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -137,7 +142,9 @@ def test_html_fetches_nothing_and_tracks_nobody(emails, name):
         assert "url(" not in attributes.get("style", ""), (tag, attributes)
     assert "@import" not in email.html and "url(" not in email.html
     for href in parsed.hrefs:
-        assert href.startswith(("https://", "http://", "mailto:")), href  # absolute
+        # Absolute; a text message (sms:) only as a share link the case names.
+        text_message = href.startswith("sms:") and href in email.outside_links
+        assert href.startswith(("https://", "http://", "mailto:")) or text_message, href
         assert not re.search(r"[?&](utm_|mc_|_hs)", href), href  # no click tracking
     # The styles are inlined for clients that drop <style>; Gmail clips an email past 102 kB.
     assert 'style="' in email.html.split("<body", 1)[1]
@@ -172,11 +179,14 @@ def test_a_real_smtp_round_trip_is_multipart_alternative_text_first(event, smtp)
     with event.test_request_context():
         email = CASES["thank_you_reply"]()
         db.session.commit()
+        # The gift the reply thanks for is the page's first, so its nudge goes too: every
+        # message queued goes, none fails, and the reply is the one looked at below.
+        queued = db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage))
         sent = outbox.send_due()
         stored = db.session.scalars(
             db.select(OutboxMessage).where(OutboxMessage.to_address == "fiona@example.org")
         ).one()
-    assert sent == (1, 0)
+    assert sent == (queued, 0)
     [message] = smtp.to("fiona@example.org")
     assert message.get_content_type() == "multipart/alternative"
     plain, html = message.iter_parts()
