@@ -200,13 +200,13 @@ class LiveProgress:
         from app.extensions import db
 
         with self.app.app_context():
-            self._engine = db.engine
+            engine = db.engine
         # The raw DBAPI cursor raises the driver's own errors, not SQLAlchemy's.
-        self._database_errors = (SQLAlchemyError, self._engine.dialect.loaded_dbapi.Error)
-        self._sql = {
-            kind: _Compiled(query(), self._engine.dialect) for kind, query in _QUERIES.items()
-        }
-        return self._engine
+        self._database_errors = (SQLAlchemyError, engine.dialect.loaded_dbapi.Error)
+        self._sql = {kind: _Compiled(query(), engine.dialect) for kind, query in _QUERIES.items()}
+        # Last: a request on another thread that sees the engine finds the queries ready.
+        self._engine = engine
+        return engine
 
     def _now(self):
         now = datetime.now(UTC)

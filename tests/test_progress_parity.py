@@ -2,6 +2,7 @@
 views do, for the event, sponsor pages and teams: it runs the ORM's own queries, so a page
 or team that is not public cannot leak through it."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -120,3 +121,36 @@ def test_the_fast_path_answers_public_scopes_itself(make):
         assert live._read(kind, slug) is not None
     for kind, slug in (("page", "dora"), ("page", "una"), ("page", "hamish"), ("team", "quiet")):
         assert live._read(kind, slug) is None
+
+
+def test_the_first_polls_of_a_new_process_arriving_together_are_all_answered(make, monkeypatch):
+    """Gunicorn's threads start polling at once: none may find the engine bound but its
+    queries not compiled yet (a 500 on /news the first time a busy page was opened)."""
+    import threading
+
+    from app import progress
+
+    make.participant()
+    live = make.app.wsgi_app
+    while not isinstance(live, LiveProgress):
+        live = live.wsgi_app
+    compile_queries = progress._Compiled
+
+    def slowly(*args):
+        time.sleep(0.05)  # widen the moment between binding the engine and the queries
+        return compile_queries(*args)
+
+    monkeypatch.setattr(progress, "_Compiled", slowly)
+    start = threading.Barrier(4)
+    statuses = []
+
+    def poll(path):
+        start.wait()
+        statuses.append(Client(make.app).get(path, headers={"HX-Request": "true"}).status_code)
+
+    threads = [threading.Thread(target=poll, args=(p,)) for p in ("/news", "/progress") * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 200, 200, 200]
