@@ -355,7 +355,7 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         assert shown <= limit, f"the donation showed after {shown:.1f} s: {polls}"
         # The new bar came as a whole partial (its poll may have been answered just before
         # the sandbox said the webhook was delivered).
-        assert 200 in {status for at, status, _ in polls if at > donating}
+        assert 200 in {status for at, status, _ in polls if at > donating}, (donating, polls)
     finally:
         viewers.close()
         donors.close()
