@@ -5,14 +5,18 @@ line per sponsor under either claim method, and sheets that still count after a 
 
 import html
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import create_app
+from app.database import begin_write
 from app.extensions import db
 from app.models import (
     EVENT_SCOPE,
@@ -21,14 +25,16 @@ from app.models import (
     SponsorPage,
     Team,
     Totals,
+    User,
 )
 from app.models.paper import PaperLine, PaperSeries
 from app.organiser import gift_aid_claims
 from app.organiser.gift_aid_claims import Period
-from app.paper import printing_service, reference
+from app.paper import entry, printing_service, reference, sheets
 from app.teams import membership, service
 from tests import hmrc_reader
 from tests.accounts import AuthActions
+from tests.conftest import Factory, configure_test_event, fresh_schema
 from tests.test_paper_entry import FIONA, grid
 
 
@@ -378,3 +384,83 @@ def test_a_series_belongs_to_exactly_one_page_or_team(app, world):
             with pytest.raises(IntegrityError):
                 db.session.commit()
             db.session.rollback()
+
+
+def _save_while_merging(app, ref: str, organiser_id: int, team_id: int, into_id: int):
+    """One organiser saves a team's sheet as another merges the team, at the same moment."""
+    barrier = threading.Barrier(2)
+
+    def save() -> None:
+        with app.app_context():
+            found = sheets.find(ref)
+            grid = entry.check_grid([FIONA, {"first_name": "Gran", "paid": "5"}], date(2026, 11, 2))
+            barrier.wait()
+            sheets.save(found, grid, 2500, date(2026, 11, 2), db.session.get(User, organiser_id))
+
+    def merge() -> None:
+        with app.app_context():
+            barrier.wait()
+            begin_write()
+            membership.merge(db.session.get(Team, team_id), db.session.get(Team, into_id))
+            db.session.commit()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done in [pool.submit(save), pool.submit(merge)]:
+            done.result()
+
+
+def _money_is_where_its_donations_are(app, team_id: int, into_id: int, member_page: int):
+    with app.app_context():
+        gifts = dict(
+            db.session.execute(
+                select(Donation.team_id, func.sum(Donation.amount_pence))
+                .where(Donation.team_id.is_not(None))
+                .group_by(Donation.team_id)
+            ).all()
+        )
+        member = db.session.get(Totals, f"page:{member_page}").raised_pence
+        assert gifts == {into_id: 2500}
+        assert db.session.get(Totals, f"team:{into_id}").raised_pence == 2500 + member
+        assert db.session.get(Totals, f"team:{team_id}").raised_pence == 0
+        assert db.session.get(Totals, EVENT_SCOPE).raised_pence == 2500 + member
+
+
+def _merging_world(factory: Factory) -> tuple[str, int, int, int, int]:
+    """Carers (captained by Aisha, who has £7 online) with a printed sheet, and Students."""
+    aisha = factory.participant()
+    organiser = factory.user()
+    factory.donation(700, page_id=aisha)
+    with factory.app.app_context():
+        carers = service.create_team(
+            "Carers' group", captain=db.session.get(SponsorPage, aisha), slug="carers"
+        )
+        students = service.create_team("Students", slug="students")
+        db.session.commit()
+        (ref,) = printing_service.print_sheets(carers, 1)
+        return ref, organiser, carers.id, students.id, aisha
+
+
+def test_a_sheet_saved_as_its_team_is_merged_lands_with_its_money(make):
+    ref, organiser, carers, students, aisha = _merging_world(make)
+    _save_while_merging(make.app, ref, organiser, carers, students)
+    _money_is_where_its_donations_are(make.app, carers, students, aisha)
+
+
+@pytest.mark.postgres
+def test_a_sheet_saved_as_its_team_is_merged_lands_with_its_money_on_postgres(postgres_url):
+    app = create_app(env="test", overrides={"SQLALCHEMY_DATABASE_URI": postgres_url})
+    with app.app_context():
+        fresh_schema()
+        configure_test_event()
+    try:
+        for _ in range(3):  # either may go first: each order ends the same
+            ref, organiser, carers, students, aisha = _merging_world(Factory(app))
+            _save_while_merging(app, ref, organiser, carers, students)
+            _money_is_where_its_donations_are(app, carers, students, aisha)
+            with app.app_context():
+                fresh_schema()
+                configure_test_event()
+    finally:
+        with app.app_context():
+            db.drop_all()
+            db.engine.dispose()
