@@ -358,6 +358,50 @@ TABLE: dict[str, list[Try]] = {
             answers(LOGIN, "303 /paper/form", "303 /paper/form", "404", planner="404"),
         )
     ],
+    # A team's form: its captain (Aisha runs "summit") and organisers print it; another
+    # participant is refused a team they can see (403), and a hidden team is not there for
+    # them (404), as for the team's other management pages.
+    "paper.print_team_form": [
+        Try(
+            "GET",
+            "/paper/teams/{team_slug}/form",
+            answers(LOGIN, "200", "403", "200", planner="403"),
+        ),
+        Try(
+            "POST",
+            "/paper/teams/{team_slug}/form",
+            answers(LOGIN, "422", "403", "422", planner="403"),
+            {},
+        ),
+        Try(
+            "GET",
+            "/paper/teams/{hidden_team_slug}/form",
+            answers(LOGIN, "404", "404", "200", planner="404"),
+        ),
+        Try(
+            "GET",
+            "/paper/teams/no-such-team/form",
+            answers(LOGIN, "404", "404", "404", planner="404"),
+        ),
+    ],
+    "paper.download_team_form": [
+        Try(
+            "GET",
+            "/paper/teams/{team_slug}/form.pdf",
+            answers(
+                LOGIN,
+                "303 /paper/teams/summit/form",
+                "403",
+                "303 /paper/teams/summit/form",
+                planner="403",
+            ),
+        ),
+        Try(
+            "GET",
+            "/paper/teams/{hidden_team_slug}/form.pdf",
+            answers(LOGIN, "404", "404", "303 /paper/teams/quiet/form", planner="404"),
+        ),
+    ],
     "me.thank_donor": [
         Try(
             "POST",

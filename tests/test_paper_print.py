@@ -22,8 +22,8 @@ def participant(make, app) -> AuthActions:
 
 def test_a_reference_carries_a_check_character_that_catches_slips():
     ref = reference.reference("7K3", 2)
-    assert reference.parse(ref) == ("7K3", 2)
-    assert reference.parse(f"  {ref.lower().replace('-', ' ')} ") == ("7K3", 2)
+    assert reference.parse(ref) == ("7K3", 2, "P")
+    assert reference.parse(f"  {ref.lower().replace('-', ' ')} ") == ("7K3", 2, "P")
     code, check = ref[2:5], ref[5]
     for slip in ("7K4", "K73", "7X3"):
         with pytest.raises(reference.ReferenceError, match="check"):

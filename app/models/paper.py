@@ -1,10 +1,11 @@
-"""Paper sponsorship forms: the series of sheets printed for a sponsor page, each sheet typed
-back in by an organiser, and each sponsor's line on it (a pledge until it is paid)."""
+"""Paper sponsorship forms: the series of sheets printed for a sponsor page or a team, each
+sheet typed back in by an organiser, and each sponsor's line on it (a pledge until it is
+paid)."""
 
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.donations.gift_aid import MAX_NAME, MAX_TITLE
@@ -20,12 +21,23 @@ class SheetStatus(enum.StrEnum):
 
 
 class PaperSeries(db.Model):
-    """The reference code printed on every sheet of one sponsor page's forms."""
+    """The reference code printed on every sheet of one sponsor page's forms (references
+    `P-...`) or one team's (`T-...`): each series belongs to exactly one of them."""
 
     __tablename__ = "paper_series"
+    __table_args__ = (
+        CheckConstraint(
+            "(sponsor_page_id IS NOT NULL AND team_id IS NULL)"
+            " OR (sponsor_page_id IS NULL AND team_id IS NOT NULL)",
+            name="page_or_team_owner",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sponsor_page_id: Mapped[int] = mapped_column(ForeignKey("sponsor_pages.id"), unique=True)
+    sponsor_page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sponsor_pages.id"), unique=True, nullable=True
+    )
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), unique=True, nullable=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     # How many sheets have been printed: references up to this number are the page's.
     sheets: Mapped[int] = mapped_column(default=1)
@@ -39,7 +51,20 @@ class PaperSeries(db.Model):
     claim_house: Mapped[str] = mapped_column(String(100), default="")
     claim_postcode: Mapped[str] = mapped_column(String(8), default="")
 
-    sponsor_page: Mapped["SponsorPage"] = relationship()  # noqa: F821
+    sponsor_page: Mapped["SponsorPage | None"] = relationship()  # noqa: F821
+    team: Mapped["Team | None"] = relationship()  # noqa: F821
+
+    @property
+    def kind(self) -> str:
+        """The letter its references start with: T for a team's sheets, P for a participant's."""
+        return "T" if self.team_id is not None else "P"
+
+    @property
+    def owner_name(self) -> str:
+        """Whose sheets these are, as an organiser reads it: the participant or the team."""
+        if self.team is not None:
+            return self.team.name
+        return self.sponsor_page.participant.name if self.sponsor_page else ""
 
     @property
     def has_claim_address(self) -> bool:

@@ -7,7 +7,7 @@ import segno
 
 from app import share
 from app.events.service import Progress, get_event
-from app.models import Event, SponsorPage
+from app.models import Event, SponsorPage, Team
 from app.money import format_pence
 from app.urls import absolute_url
 
@@ -26,29 +26,44 @@ def message(page: SponsorPage) -> str:
     return share.page_message(page, get_event())
 
 
-def _qr(page: SponsorPage) -> segno.QRCode:
+def team_url(team: Team) -> str:
+    """A team page's public address (/t/<slug>), as printed on the team's sponsorship form."""
+    return absolute_url("teams.show_team", slug=team.slug)
+
+
+def _qr(url: str) -> segno.QRCode:
     # Level M survives a smudge or fold on a poster (15% of the code can be lost).
-    return segno.make(page_url(page), error="m", micro=False)
+    return segno.make(url, error="m", micro=False)
 
 
 def qr_svg(page: SponsorPage) -> bytes:
     """The QR code as scalable SVG, black on white, sized by its viewBox."""
+    return qr_svg_of(page_url(page))
+
+
+def qr_png(page: SponsorPage) -> bytes:
+    """The QR code as a PNG at least POSTER_PIXELS across, with its quiet zone."""
+    return qr_png_of(page_url(page))
+
+
+def qr_svg_of(url: str) -> bytes:
+    """The QR code of any of the site's addresses as SVG (a page's, a team's)."""
     out = BytesIO()
-    _qr(page).save(
+    _qr(url).save(
         out,
         kind="svg",
         border=QUIET_ZONE,
         omitsize=True,
         xmldecl=False,
         light="#fff",
-        title=f"QR code for {page_url(page)}",
+        title=f"QR code for {url}",
     )
     return out.getvalue()
 
 
-def qr_png(page: SponsorPage) -> bytes:
-    """The QR code as a PNG at least POSTER_PIXELS across, with its quiet zone."""
-    qr = _qr(page)
+def qr_png_of(url: str) -> bytes:
+    """The QR code of any of the site's addresses as a PNG, POSTER_PIXELS across or more."""
+    qr = _qr(url)
     width, _ = qr.symbol_size(scale=1, border=QUIET_ZONE)
     out = BytesIO()
     qr.save(out, kind="png", scale=math.ceil(POSTER_PIXELS / width), border=QUIET_ZONE)

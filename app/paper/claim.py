@@ -2,7 +2,10 @@
 line of their own (their name and address, Sponsored event blank). An organiser may choose
 HMRC's sponsored-event method instead: one line per participant, with the participant's own
 name and address, "Yes" in Sponsored event and the total, sponsors giving more than £500 still
-on their own lines (gov.uk: "Do not enter 'yes' ... against individual donations")."""
+on their own lines (gov.uk: "Do not enter 'yes' ... against individual donations").
+
+A team's sheets (`T-`) always keep a line per sponsor: a "Yes" line is one participant's, with
+their own name and address, and a team's sponsorship is not one participant's to aggregate."""
 
 from dataclasses import dataclass, replace
 
@@ -56,11 +59,14 @@ class Participant:
 
 
 def participants_in(claim: GiftAidClaim) -> list[Participant]:
-    """The participants whose paper Gift Aid donations are in this claim."""
+    """The participants whose paper Gift Aid donations are in this claim (teams' sheets are
+    not a participant's: their sponsors stay on lines of their own)."""
     amounts = {line.donation_id: line.amount_pence for line in claim.lines}
     grouped: dict[int, list[int]] = {}
     by_id: dict[int, PaperSeries] = {}
     for donation_id, series in _series_of(list(amounts)).items():
+        if series.sponsor_page_id is None:
+            continue
         grouped.setdefault(series.id, []).append(amounts[donation_id])
         by_id[series.id] = series
     return [
@@ -93,7 +99,10 @@ def choose(claim: GiftAidClaim, sponsored: bool, organiser: User) -> str | None:
         names = ", ".join(series.sponsor_page.participant.name for series in missing)
         return f"Add the home address of every participant first (missing: {names})."
     if not participants_in(claim):
-        return "No paper sponsorship with Gift Aid is in this claim."
+        return (
+            "No participant's paper sponsorship with Gift Aid is in this claim (a team's "
+            "sheets always have a line per sponsor)."
+        )
     if chosen is None:
         db.session.add(PaperClaimMethod(claim_id=claim.id, chosen_by_id=organiser.id))
     db.session.commit()
@@ -110,7 +119,8 @@ def regroup(claim: GiftAidClaim, rows: list[ScheduleRow]) -> list[ScheduleRow]:
     out: list[ScheduleRow] = []
     for row in rows:
         series = series_of.get(row.donation_id)
-        if series is None or row.amount_pence > OWN_LINE_OVER_PENCE:
+        individual = series is None or series.sponsor_page_id is None  # online, or a team's
+        if individual or row.amount_pence > OWN_LINE_OVER_PENCE:
             out.append(row)
             continue
         if series.id not in at:

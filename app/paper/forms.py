@@ -49,7 +49,9 @@ class FindSheetForm(FlaskForm):
         "Sheet reference",
         filters=[strip],
         validators=[InputRequired("Type the reference printed at the top of the sheet")],
-        description="Printed at the top right of every sheet, like P-7K3Q-2.",
+        description=(
+            "Printed at the top right of every sheet, like P-7K3Q-2 (a team's sheet: T-7K3Q-2)."
+        ),
     )
 
 

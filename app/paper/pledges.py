@@ -1,6 +1,10 @@
 """Pledges on paper: a sponsor who promised more than they paid. The promise is shown to the
 participant and counts nothing; when the participant hands the rest in they say so, and it
-waits for an organiser like any reported cash (offline.confirm_cash counts it)."""
+waits for an organiser like any reported cash (offline.confirm_cash counts it).
+
+A team's sheet works the same way, with the team's captain in the participant's place: the
+promises are shown on the captain's /me, and the rest handed in is a gift to the team (the
+team it was merged into, if an organiser merged the one printed on the sheet)."""
 
 from dataclasses import dataclass
 
@@ -12,9 +16,10 @@ from app.database import begin_write
 from app.donations.gift_aid import GiftAidDetails
 from app.donations.offline import apply_gift_aid
 from app.extensions import db
-from app.models import Donation, DonationSource, DonationStatus, SponsorPage, User, utcnow
+from app.models import Donation, DonationSource, DonationStatus, SponsorPage, Team, User, utcnow
 from app.models.paper import PaperLine, PaperSeries, PaperSheet
 from app.money import format_pence
+from app.teams import service as teams
 
 
 @dataclass(frozen=True)
@@ -34,21 +39,37 @@ class Promises:
         )
 
 
-def _lines_of(page: SponsorPage):
+def _lines():
     return (
         select(PaperLine)
         .join(PaperSheet, PaperLine.sheet_id == PaperSheet.id)
         .join(PaperSeries, PaperSheet.series_id == PaperSeries.id)
-        .where(PaperSeries.sponsor_page_id == page.id)
     )
+
+
+def _lines_of(page: SponsorPage):
+    return _lines().where(PaperSeries.sponsor_page_id == page.id)
+
+
+def _lines_of_team(team: Team):
+    """The lines of the team's sheets, and of any team merged into it."""
+    return _lines().where(PaperSeries.team_id.in_(teams.merged_into(team)))
 
 
 def promises_of(page: SponsorPage) -> Promises:
     """The page's pledged lines (paid or not), newest sheet first."""
+    return _promises(_lines_of(page))
+
+
+def promises_of_team(team: Team) -> Promises:
+    """The team's pledged lines on its sheets, for its captain's /me."""
+    return _promises(_lines_of_team(team))
+
+
+def _promises(query) -> Promises:
     lines = list(
         db.session.scalars(
-            _lines_of(page)
-            .where(PaperLine.pledged_pence > 0)
+            query.where(PaperLine.pledged_pence > 0)
             .options(joinedload(PaperLine.sheet), joinedload(PaperLine.pledge_donation))
             .order_by(PaperLine.sheet_id.desc(), PaperLine.row)
         )
@@ -62,13 +83,22 @@ def promises_of(page: SponsorPage) -> Promises:
 
 
 def report_paid(participant: User, line_id: int) -> tuple[PaperLine | None, bool]:
-    """The participant has the rest of a pledge: it waits for an organiser to confirm.
-    Returns the line (None if it is not theirs) and whether this call reported it."""
+    """The participant has the rest of a pledge on their own sheet, or the captain on their
+    team's: it waits for an organiser to confirm. Returns the line (None if it is not
+    theirs) and whether this call reported it."""
     page = participant.sponsor_page
     if page is None:
         return None, False
+    team = teams.captained_by(page)
     begin_write()
     line = db.session.scalar(_lines_of(page).where(PaperLine.id == line_id).with_for_update())
+    if line is not None:
+        team = None  # the captain's own sheet: their page's money
+    elif team is not None:
+        line = db.session.scalar(
+            _lines_of_team(team).where(PaperLine.id == line_id).with_for_update()
+        )
+        page = None  # the team's sheet: a gift to the team, not to the captain's page
     if line is None or not line.outstanding_pence:
         db.session.commit()
         return line, False
@@ -76,7 +106,8 @@ def report_paid(participant: User, line_id: int) -> tuple[PaperLine | None, bool
     donation = Donation(
         source=DonationSource.OFFLINE,
         status=DonationStatus.PENDING,
-        sponsor_page_id=page.id,
+        sponsor_page_id=page.id if page is not None else None,
+        team_id=team.id if team is not None else None,
         amount_pence=amount,
         donor_name=line.donor_name,
         anonymous=True,

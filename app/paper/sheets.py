@@ -1,6 +1,7 @@
 """Returned sheets: found by their reference, kept as a draft any organiser can finish, and
-saved once, every paid line an offline donation to the sheet's participant in one
-transaction, so the totals move at once and nothing is counted twice."""
+saved once, every paid line an offline donation to the sheet's participant (a `P-` sheet) or
+team (a `T-` sheet) in one transaction, so the totals move at once and nothing is counted
+twice."""
 
 import json
 from dataclasses import dataclass
@@ -14,17 +15,22 @@ from app.database import begin_write
 from app.donations.offline import apply_gift_aid
 from app.extensions import db
 from app.models import (
+    EVENT_SCOPE,
     Contribution,
     Donation,
     DonationSource,
     DonationStatus,
     SponsorPage,
+    Team,
+    Totals,
     User,
+    team_scope,
 )
 from app.models.paper import PaperLine, PaperSeries, PaperSheet, SheetStatus
 from app.money import format_pence
 from app.paper import reference
 from app.paper.entry import Draft, Grid
+from app.teams import service as teams
 from app.timefmt import LONDON
 
 
@@ -41,27 +47,64 @@ class Found:
     reference: str
 
     @property
-    def page(self) -> SponsorPage:
-        """The participant's page the sheet's money goes to."""
+    def page(self) -> SponsorPage | None:
+        """The participant's page the sheet's money goes to (None on a team's sheet)."""
         return self.series.sponsor_page
+
+    @property
+    def printed_for(self) -> Team | None:
+        """The team whose name is printed on the sheet (None on a participant's sheet)."""
+        return self.series.team
+
+    @property
+    def team(self) -> Team | None:
+        """The team a team's sheet's money goes to now: the team printed on it, or, if an
+        organiser merged that team into another, the team its members and money went to."""
+        printed = self.series.team
+        return None if printed is None else teams.surviving_team(printed)
+
+    @property
+    def owner_name(self) -> str:
+        """Whose sheet it is, for the organiser: the participant, or the team it counts for."""
+        team = self.team
+        return team.name if team is not None else self.series.owner_name
+
+    @property
+    def owner_url(self) -> str:
+        """Where the sheet's money shows: the participant's page or the team's."""
+        from flask import url_for
+
+        team = self.team
+        if team is not None:
+            return url_for("teams.show_team", slug=team.slug)
+        return url_for("pages.show_page", slug=self.page.slug)
 
 
 def find(typed: str) -> Found:
     """The sheet a typed or scanned reference names, or SheetNotFound saying why not."""
     try:
-        code, number = reference.parse(typed)
+        code, number, kind = reference.parse(typed)
     except reference.ReferenceError as exc:
         raise SheetNotFound(str(exc)) from None
     series = db.session.scalar(select(PaperSeries).where(PaperSeries.code == code))
     if series is None:
-        raise SheetNotFound("No participant has sheets with that reference: check it again.")
+        raise SheetNotFound(
+            "No participant or team has sheets with that reference: check it again."
+        )
+    if series.kind != kind:
+        # Codes are unique across both kinds: the letter is wrong, never the sheet's owner.
+        whose = "a team's sheet" if series.kind == reference.TEAM else "a participant's sheet"
+        raise SheetNotFound(
+            f"That code is on {whose}, whose reference starts {series.kind}-, not {kind}-: "
+            "check the first letter against the sheet."
+        )
     if number > series.sheets:
         raise SheetNotFound(
-            f"{series.sponsor_page.participant.name} has printed {series.sheets} "
+            f"{series.owner_name} has printed {series.sheets} "
             f"sheet{'s' if series.sheets != 1 else ''}, so there is no sheet {number}: "
             "check the sheet number."
         )
-    return Found(series, number, reference.reference(code, number))
+    return Found(series, number, reference.reference(code, number, kind))
 
 
 def sheet_of(found: Found) -> PaperSheet | None:
@@ -128,7 +171,7 @@ def save(
     if sheet.status == SheetStatus.SAVED:
         db.session.commit()
         return sheet, False
-    page = found.page
+    page, team = found.page, _locked_team(found)
     paid: list[tuple[PaperLine, Donation]] = []
     for row in grid.filled:
         line = PaperLine(
@@ -150,7 +193,7 @@ def save(
             line.house, line.postcode = details.house, details.postcode
         db.session.add(line)
         if row.paid_pence:
-            paid.append((line, _donation(page, row, line, organiser)))
+            paid.append((line, _donation(page, team, row, line, organiser)))
     _count(paid, page, organiser, found.reference)
     sheet.status = SheetStatus.SAVED
     sheet.draft = ""
@@ -163,12 +206,35 @@ def save(
     return sheet, True
 
 
-def _donation(page, row, line: PaperLine, organiser: User) -> Donation:
-    """A paid line's money, paid already: cash an organiser has in hand."""
+def _locked_team(found: Found) -> Team | None:
+    """The team a team's sheet counts for, read under its totals row's lock (the event's
+    row first, in the order every donation and a merge take them), so a merge committed a
+    moment ago is seen and the money goes where the team's members and money went."""
+    team = found.printed_for
+    if team is None:
+        return None
+    db.session.execute(select(Totals.scope).where(Totals.scope == EVENT_SCOPE).with_for_update())
+    seen = set()
+    while True:
+        seen.add(team.id)
+        db.session.execute(
+            select(Totals.scope).where(Totals.scope == team_scope(team.id)).with_for_update()
+        )
+        db.session.refresh(team)
+        into = db.session.get(Team, team.merged_into_id) if team.merged_into_id else None
+        if into is None or into.id in seen:
+            return team
+        team = into
+
+
+def _donation(page, team, row, line: PaperLine, organiser: User) -> Donation:
+    """A paid line's money, paid already: cash an organiser has in hand. A team's sheet's
+    money is a gift to the team itself (team_id), like "Sponsor the team" online."""
     donation = Donation(
         source=DonationSource.OFFLINE,
         status=DonationStatus.PAID,
-        sponsor_page_id=page.id,
+        sponsor_page_id=page.id if page is not None else None,
+        team_id=team.id if team is not None else None,
         amount_pence=row.paid_pence,
         donor_name=row.donor_name,
         # Nobody on paper agreed to have their name on the website.
@@ -184,7 +250,8 @@ def _donation(page, row, line: PaperLine, organiser: User) -> Donation:
 def _count(paid: list[tuple[PaperLine, Donation]], page, organiser: User, ref: str) -> None:
     """Every paid line's donation saved and counted in this transaction. The totals move by
     their sum in one UPDATE a scope (what `totals.tracking` does one donation at a time), the
-    page's team included, so a 500-line sheet is as quick to save as one line is."""
+    page's team included (or, on a team's sheet, the event and that team), so a 500-line
+    sheet is as quick to save as one line is."""
     if not paid:
         return
     db.session.add_all([donation for _, donation in paid])
@@ -224,7 +291,7 @@ def saved_message(found: Found, sheet: PaperSheet, by_me: bool) -> str:
     lines = len(sheet.lines)
     text = (
         f"Saved {lines} line{'s' if lines != 1 else ''}: {format_pence(sheet.sheet_paid_pence)} "
-        f"counted for {found.page.participant.name}."
+        f"counted for {'the team ' if found.team is not None else ''}{found.owner_name}."
     )
     difference = sheet.difference_pence
     if difference:

@@ -1,7 +1,8 @@
 """Every word printed on a paper sponsorship form, in one place, so another language could be
-added beside English. The Gift Aid wording follows HMRC's model sponsorship form."""
+added beside English. The Gift Aid wording follows HMRC's model sponsorship form; a team's
+form has the same declaration, naming the team where a participant's names the participant."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -65,4 +66,19 @@ ENGLISH = Wording(
     footer="Hand this sheet in with the money you collect. Reference {reference}.",
 )
 
+# A team's form: the same Gift Aid declaration and lines, the team named instead of one
+# participant, and the connected-person rule read for every member of the team.
+TEAM_ENGLISH = replace(
+    ENGLISH,
+    participant="Sponsoring the team",
+    participant_address="Team captain's name, home address and postcode",
+    connected=(
+        "No Gift Aid if you get anything in return for your gift, on entry fees or deposits, or "
+        "if you are a member of the team or connected to one (their spouse or civil partner, "
+        "sibling, parent, grandparent, child or grandchild, or their spouses) and the charity "
+        "pays any of the event's costs."
+    ),
+)
+
 WORDINGS = {"en": ENGLISH}
+TEAM_WORDINGS = {"en": TEAM_ENGLISH}

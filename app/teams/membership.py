@@ -100,6 +100,11 @@ def merge(team: Team, into: Team) -> None:
         raise MembershipError("Choose a different team to merge into.")
     if not into.is_public:
         raise MembershipError("Merge into a team that is shown to the public.")
+    # The event's row, then the team's, before anything moves: a team's paper sheet being
+    # saved now (app/paper/sheets.py takes them in that order) lands wholly before the merge,
+    # its gifts then moved with the rest, or after it, in the team merged into.
+    for scope in (EVENT_SCOPE, team.totals_scope):
+        db.session.execute(select(Totals.scope).where(Totals.scope == scope).with_for_update())
     # Gifts to the team itself: the donations' own row locks wait for any being paid now.
     db.session.execute(
         update(Donation)

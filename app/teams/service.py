@@ -235,6 +235,46 @@ def find_team(slug: str) -> Team | None:
     return db.session.scalar(select(Team).where(Team.slug == slug.strip().lower()))
 
 
+def surviving_team(team: Team) -> Team:
+    """The team that now holds `team`'s members and money: itself, or the team it was merged
+    into (following merges of merges), where anything still given to it belongs."""
+    seen = {team.id}
+    while team.merged_into_id is not None:
+        into = db.session.get(Team, team.merged_into_id)
+        if into is None or into.id in seen:
+            break
+        seen.add(into.id)
+        team = into
+    return team
+
+
+def merged_into(team: Team) -> list[int]:
+    """The ids of `team` and of every team merged into it (directly or through another)."""
+    merged = dict(
+        db.session.execute(
+            select(Team.id, Team.merged_into_id).where(Team.merged_into_id.is_not(None))
+        ).all()
+    )
+    ids, grew = {team.id}, True
+    while grew:
+        more = {old for old, into in merged.items() if into in ids} - ids
+        ids |= more
+        grew = bool(more)
+    return sorted(ids)
+
+
+def captained_by(page: SponsorPage | None) -> Team | None:
+    """The team (not merged away) this page's participant captains, if any."""
+    if page is None:
+        return None
+    return db.session.scalar(
+        select(Team)
+        .where(Team.captain_page_id == page.id, Team.merged_into_id.is_(None))
+        .order_by(Team.id)
+        .limit(1)
+    )
+
+
 def team_of_page(page_id: int) -> Team | None:
     """The team a page counts for (approved membership), if any."""
     return db.session.scalar(

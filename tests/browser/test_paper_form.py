@@ -3,6 +3,8 @@ keyboard alone: 25 lines, Tab along each, Enter for the next (the grid grows pas
 10), each line checked as it is left, the running total against the money handed in. The grid
 is axe-clean with errors showing."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -105,3 +107,28 @@ def test_a_participant_prints_their_form_from_me(make, live_server, page, axe, e
     assert axe(page) == []
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="Make my form")).to_be_hidden()
+
+
+def test_a_captain_prints_the_teams_form_from_the_team_page(make, live_server, page, axe, event):
+    from app.teams import service as teams
+
+    page_id = make.participant()
+    with event.app_context():
+        teams.create_team(
+            "Summit seekers", captain=db.session.get(SponsorPage, page_id), slug="summit"
+        )
+        db.session.commit()
+    page.goto(live_server + "/auth/login")
+    page.get_by_label("Email address").fill("aisha@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server + "/t/summit")
+    page.get_by_role("link", name="Print the team's sponsorship form").click()
+    page.get_by_label("How many sheets?").fill("1")
+    page.get_by_label("Print as").select_option("html")
+    page.get_by_role("button", name="Make the team's form").click()
+    sheet = page.locator(".paper-sheet")
+    expect(sheet).to_have_count(1)
+    expect(sheet.locator(".paper-reference")).to_have_text(re.compile(r"^T-"))
+    expect(sheet).to_contain_text("Sponsoring the team: Summit seekers")
+    assert axe(page) == []
