@@ -4,7 +4,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.donations.gift_aid import (
@@ -101,6 +101,13 @@ class Donation(db.Model):
         # The recent-donations lists and per-page donor lists read newest-first by these.
         Index("ix_donations_status_paid_at", "status", "paid_at"),
         Index("ix_donations_page_status_paid_at", "sponsor_page_id", "status", "paid_at"),
+        # The few donations held for review, found without reading the rest (the dashboard).
+        Index(
+            "ix_donations_held",
+            "id",
+            sqlite_where=text("review_reason != ''"),
+            postgresql_where=text("review_reason != ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
