@@ -50,7 +50,10 @@ def test_the_leaderboard_shows_photos_and_initials(client, make):
         sha256 = page.photo.sha256
         db.session.commit()
     html = client.get("/").get_data(as_text=True)
-    assert f'<img class="avatar" src="/images/{sha256}.jpg?size=96" width="48" height="48" alt=""' in html
+    assert (
+        f'<img class="avatar" src="/images/{sha256}.jpg?size=96" width="48" height="48" alt=""'
+        in html
+    )
     assert 'loading="lazy"' in html
     assert ">CB</text></svg>" in html
 
