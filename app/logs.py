@@ -134,8 +134,9 @@ def configure(app: Flask) -> None:
 class RequestLog:
     """WSGI middleware, outermost but for the proxy fix: gives each request an id (the
     X-Request-ID it came with, if well formed, else a new one), returns it in the response's
-    X-Request-ID header, and writes one access line when the app has answered. It wraps the
-    progress fast path too, so the most frequent request is counted like the rest."""
+    X-Request-ID header, and writes one access line when the app has answered (at DEBUG for a
+    304). It wraps the progress fast path too, so the most frequent request is logged like
+    the rest."""
 
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
@@ -167,11 +168,18 @@ class RequestLog:
 
     @staticmethod
     def _log(environ, current: dict, started: float) -> None:
+        status = current["status"]
+        # "Nothing new" (a poll that found the bar unchanged, a photo the browser has) is
+        # most of the traffic on the day and tells nobody anything: DEBUG, so it costs
+        # nothing unless asked for (nginx's access log has every request anyway).
+        level = logging.DEBUG if status == 304 else logging.INFO
+        if not access_log.isEnabledFor(level):
+            return
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         method = environ.get("REQUEST_METHOD", "-")
         route = current["route"] or "-"
-        status = current["status"]
-        access_log.info(
+        access_log.log(
+            level,
             "%s %s %s %.1f ms",
             method,
             route,

@@ -13,6 +13,7 @@ from one aggregate read (`news.service.version_query`), and a changed one is lef
 import enum
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask, make_response, render_template, request
 from sqlalchemy import bindparam
@@ -103,7 +104,12 @@ class LiveProgress:
     def __init__(self, app: Flask):
         self.app = app
         self.wrapped = app.wsgi_app
-        self.template = app.jinja_env.get_template(TEMPLATE)
+        template = app.jinja_env.get_template(TEMPLATE)
+        # One render per state of a bar, not per poll: a Progress is every value the partial
+        # shows (frozen, so it can be a key), and 1,024 bars of about 1 kB each stay in memory.
+        self._render = lru_cache(maxsize=1024)(
+            lambda progress: template.render(progress=progress).encode()
+        )
         self._engine = None
         self._sql = {}
         self._database_errors: tuple[type[Exception], ...] = (SQLAlchemyError,)
@@ -163,7 +169,7 @@ class LiveProgress:
 
     def _respond(self, environ, start_response, progress: Progress):
         status = self._status(environ, progress.etag, progress.closed)
-        body = b"" if status == 304 else self.template.render(progress=progress).encode()
+        body = b"" if status == 304 else self._render(progress)
         headers = self._headers(environ, progress.etag)
         if status != 304:
             headers += [

@@ -170,6 +170,21 @@ def test_the_progress_fast_path_is_logged_and_answers_with_an_id(json_logs, clie
     assert line["route"] == "/progress" and line["status"] == 200
 
 
+def test_an_unchanged_poll_is_logged_only_at_debug(json_logs, client, event, capsys):
+    etag = client.get("/progress", headers={"HX-Request": "true"}).headers["ETag"]
+    capsys.readouterr()
+    unchanged = {"HX-Request": "true", "If-None-Match": etag}
+    assert client.get("/progress", headers=unchanged).status_code == 304
+    assert access_lines(capsys) == []
+    logging.getLogger().setLevel(logging.DEBUG)
+    try:
+        assert client.get("/progress", headers=unchanged).status_code == 304
+        [line] = access_lines(capsys)
+    finally:
+        logging.getLogger().setLevel(logging.INFO)
+    assert (line["level"], line["status"], line["route"]) == ("DEBUG", 304, "/progress")
+
+
 def test_development_logs_are_readable_lines(client, event, capsys):
     capsys.readouterr()
     client.get("/", headers={"X-Request-ID": "dev-42"})
