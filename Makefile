@@ -25,7 +25,7 @@ install: $(BIN)/.installed ## Create .venv and install the pinned dependencies
 
 run: $(BIN)/.installed ## Serve the demo at http://127.0.0.1:$(PORT) (SQLite; Stripe sandbox on PORT+7111, mail to instance/mail/)
 	$(FLASK) db upgrade
-	$(FLASK) demo seed
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) demo seed  # its emails link to this port
 	$(BIN)/python -m sandbox.devserver --port $(PORT)
 
 sandbox: $(BIN)/.installed ## Serve the Stripe sandbox (TEST MODE) on STRIPE_SANDBOX_PORT, default 12111
