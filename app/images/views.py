@@ -15,11 +15,8 @@ def show_image(sha256: str):
     checked on every use; 404 for anyone who may not see a page that shows it. `?size=96`:
     its square thumbnail, for the avatars in lists."""
     size = request.args.get("size", type=int)
-    if (
-        not service.SHA256.fullmatch(sha256)
-        or request.args.get("size")
-        and (size not in service.THUMBNAIL_SIZES)
-    ):
+    asked_size = "size" in request.args
+    if not service.SHA256.fullmatch(sha256) or asked_size and size not in service.THUMBNAIL_SIZES:
         abort(404)
     audiences = {photo_audience(sha256), team_photo_audience(sha256)}
     audience = "public" if "public" in audiences else "private" if "private" in audiences else None
